@@ -10,6 +10,8 @@ fi
 extras=""
 [ "${1:-}" = "test" ] && extras="[test]"
 # LLaVA (multimodal) is not needed and is the slowest part of the llama.cpp build.
-export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}"
+# GGML_NATIVE=OFF: a -march=native build on a CPU with AMX crashed (general protection fault in
+# libggml-cpu) where the sandbox does not grant AMX state; AVX2/FMA/F16C is portable and fast.
+export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"

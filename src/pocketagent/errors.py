@@ -64,3 +64,15 @@ class BackendError(PocketAgentError):
 
 class ModelNotFoundError(BackendError):
     """A model file or packaged model that does not exist."""
+
+
+class BfclError(PocketAgentError):
+    """bfcl-eval could not be installed, started or read, or a BFCL category name is unknown."""
+
+
+class ToolRagError(PocketAgentError):
+    """Tool RAG cannot run: missing or corrupt trained head, example bank or training data."""
+
+
+class EmbedderError(ToolRagError):
+    """The sentence-embedding model or its tokenizer is missing or cannot be loaded."""

@@ -25,27 +25,28 @@ from typer.testing import CliRunner
 from pocketagent.agent.build import build_planner
 from pocketagent.agent.planner import Planner, PlannerConfig
 from pocketagent.cli import bfcl as bfcl_cli
-from pocketagent.errors import BackendError, ModelNotFoundError
+from pocketagent.errors import BackendError, BfclError, ModelNotFoundError
 from pocketagent.evaluation.bfcl import (
-    CATEGORIES,
     FUNCTIONGEMMA_270M,
-    BfclChecker,
-    BfclError,
-    BfclItem,
     BfclItemResult,
     BfclPlanner,
     build_report,
     build_tools,
-    default_venv_dir,
-    ensure_checker_venv,
-    load_items,
     param_type_for,
-    parse_categories,
     plan_to_bfcl_output,
-    question_text,
     run_item,
     summary_line,
     tool_identifier,
+)
+from pocketagent.evaluation.bfcl_checker import (
+    CATEGORIES,
+    BfclChecker,
+    BfclItem,
+    default_venv_dir,
+    ensure_checker_venv,
+    load_items,
+    parse_categories,
+    question_text,
 )
 from pocketagent.llm.base import Chunk, GenerationOptions, LLMBackend, Usage
 from pocketagent.plan.language import Action, Plan, parse_plan

@@ -21,27 +21,27 @@ from rich.table import Table
 
 from pocketagent.agent.planner import Planner
 from pocketagent.cli.errors import clear_errors
-from pocketagent.errors import PocketAgentError
+from pocketagent.errors import BfclError, PocketAgentError
 from pocketagent.evaluation.bfcl import (
     DEFAULT_CATEGORIES,
-    BfclChecker,
-    BfclError,
     BfclItemResult,
     build_report,
     build_tools,
-    default_venv_dir,
-    ensure_checker_venv,
-    parse_categories,
     run_item,
     summary_json,
     summary_line,
+)
+from pocketagent.evaluation.bfcl_checker import (
+    BfclChecker,
+    default_venv_dir,
+    ensure_checker_venv,
+    parse_categories,
 )
 from pocketagent.tools.registry import ToolRegistry
 
 # make_planner(settings overrides, registry) -> Planner. Called ONCE, with the first item's
 # tools: every item then gets its own planner on that planner's backend and config.
 MakePlanner = Callable[[dict[str, Any], ToolRegistry], Planner]
-
 
 
 class _UsageError(PocketAgentError):

@@ -28,6 +28,11 @@ def clear_errors(*usage_errors: type[PocketAgentError]) -> Iterator[None]:
     except PocketAgentError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(RUN_ERROR) from None
+    except OSError as exc:
+        # A file we were told to read or write: the OS's reason and the path, not a traceback.
+        where = f" ({exc.filename})" if exc.filename else ""
+        typer.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        raise typer.Exit(RUN_ERROR) from None
     except KeyboardInterrupt:
         typer.echo("error: interrupted", err=True)
         raise typer.Exit(INTERRUPTED) from None

@@ -7,8 +7,6 @@ configuration problems, 1 for everything else (an unknown message key, an unread
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +14,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from pocketagent.errors import ConfigError, PocketAgentError, ToolError
+from pocketagent.cli.errors import clear_errors
+from pocketagent.errors import ConfigError, ToolError
 from pocketagent.settings import Settings, load_settings
 
 _stderr = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the width
@@ -26,20 +25,6 @@ HomeOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 EXAMPLE_REQUEST = "email Sid the summary of budget.pdf and put a review on Friday at 3"
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Typed errors and OS errors become one line on stderr and an exit status."""
-    try:
-        yield
-    except PocketAgentError as exc:
-        _stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        _stderr.print(f"[bold red]error:[/] {escape(exc.strerror or str(exc))}{escape(where)}", highlight=False)
-        raise typer.Exit(1) from None
 
 
 def _settings(home: Path | None) -> Settings:
@@ -67,7 +52,7 @@ def init(
     from pocketagent.backends.provider import WorkspaceLayout, create_workspace
 
     out = Console(highlight=False, soft_wrap=True)
-    with _errors():
+    with clear_errors():
         settings = _settings(home)
         layout = WorkspaceLayout.of(settings)
         created = create_workspace(settings)
@@ -144,7 +129,7 @@ def mail_list(
     home: HomeOpt = None,
 ) -> None:
     """List inbox messages, newest first; * marks the selected email (replies and forwards use it)."""
-    with _errors():
+    with clear_errors():
         summaries = _mailbox(_settings(home)).inbox_summaries()
     shown = summaries[:limit]
     if json_output:
@@ -193,7 +178,7 @@ def mail_select(
     if (key is None) == (not clear):
         _stderr.print("[bold red]error:[/] give a KEY to select, or --clear", highlight=False)
         raise typer.Exit(2)
-    with _errors():
+    with clear_errors():
         mail = _mailbox(_settings(home))
         if clear:
             mail.clear_selection()
@@ -213,7 +198,7 @@ def mail_show(
     """Show a message (by default the selected email): headers, text and attachment names."""
     from pocketagent.backends.local.mail import plain_text
 
-    with _errors():
+    with clear_errors():
         mail = _mailbox(_settings(home))
         if key is None:
             found_key, message = mail.selected_message()
