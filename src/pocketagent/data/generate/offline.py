@@ -20,8 +20,9 @@ from typing import Any
 
 from pocketagent.data.checks import Conventions, ExampleChecker, Rejection
 from pocketagent.data.example import Example
+from pocketagent.data.generate.builtin_scenarios import BUILTIN_SCENARIOS
 from pocketagent.data.generate.render import render_request
-from pocketagent.data.generate.scenarios import BUILTIN_SCENARIOS, ScenarioSet
+from pocketagent.data.generate.scenarios import ScenarioSet
 from pocketagent.data.generate.scene import Scene
 from pocketagent.data.generate.timeexpr import fmt, sample_now
 from pocketagent.data.pipeline import DatasetRun, build_dataset

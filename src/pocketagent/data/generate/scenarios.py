@@ -4,6 +4,9 @@ A scenario is a function `(scene) -> str`: it adds the actions the clause needs 
 `scene.builder` (following the argument conventions of ../shared/data/README.md) and returns
 the clause's words. A request is one or more clauses; `ScenarioSet` holds the scenarios and
 their weights, so a user tool set can bring its own (see `offline.OfflineGenerator`).
+This module has the kit (`ScenarioSet`, phrase helpers) and the app scenarios (maps, notes,
+calendar, contacts, files); messages are in `message_scenarios.py`, the built-in set in
+`builtin_scenarios.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pocketagent.data.generate import pools
-from pocketagent.data.generate.scene import Person, Produced, Scene, capitalized, say_list
+from pocketagent.data.generate.scene import Person, Produced, Scene, capitalized
 from pocketagent.data.generate.timeexpr import duration_phrase, fmt, sample_day, sample_when
 
 Scenario = Callable[[Scene], str]
@@ -33,7 +36,7 @@ class ScenarioSet:
         return name, self.scenarios[name][0]
 
 
-def _file(scene: Scene) -> tuple[str, str]:
+def file_phrase(scene: Scene) -> tuple[str, str]:
     """(words for a file, file_name argument)."""
     rng = scene.rng
     name = rng.choice(pools.FILES)
@@ -42,7 +45,7 @@ def _file(scene: Scene) -> tuple[str, str]:
     return f"{article}{name}{rng.choice(pools.FILE_SUFFIXES)}", name
 
 
-def _place(scene: Scene) -> tuple[str, str]:
+def place_phrase(scene: Scene) -> tuple[str, str]:
     """(words for a place, location argument without a leading "the")."""
     words = scene.rng.choice(pools.PLACES)
     arg = words.removeprefix("the ")
@@ -50,7 +53,7 @@ def _place(scene: Scene) -> tuple[str, str]:
     return words, arg
 
 
-def _folder(scene: Scene, p: float) -> tuple[str, str | None]:
+def folder_phrase(scene: Scene, p: float) -> tuple[str, str | None]:
     if not scene.chance(p):
         return "", None
     folder = scene.rng.choice(pools.NOTE_FOLDERS)
@@ -60,7 +63,7 @@ def _folder(scene: Scene, p: float) -> tuple[str, str | None]:
     ), folder
 
 
-def _quoted(scene: Scene, text: str) -> str:
+def quoted(scene: Scene, text: str) -> str:
     return scene.rng.choice((text, text, text, f'"{text}"', f"'{text}'"))
 
 
@@ -69,10 +72,10 @@ def _quoted(scene: Scene, text: str) -> str:
 
 def directions(scene: Scene) -> str:
     rng, b = scene.rng, scene.builder
-    words, dest = _place(scene)
+    words, dest = place_phrase(scene)
     start_words, start = "", ""
     if not scene.small and scene.chance(0.15):
-        start_words, start = _place(scene)
+        start_words, start = place_phrase(scene)
         if start == dest:
             start_words, start = "", ""
     mode = rng.choices("dwr", weights=(50, 25, 25))[0]
@@ -112,7 +115,7 @@ def directions(scene: Scene) -> str:
 
 
 def show_map(scene: Scene) -> str:
-    words, place = _place(scene)
+    words, place = place_phrase(scene)
     scene.builder.call("maps_open_location", place)
     return scene.rng.choice(
         (
@@ -135,10 +138,10 @@ def show_map(scene: Scene) -> str:
 def create_note(scene: Scene) -> str:
     rng = scene.rng
     name, content = rng.choice(pools.NOTE_NAMES), rng.choice(pools.NOTE_CONTENTS)
-    folder_words, folder = _folder(scene, 0.35)
+    folder_words, folder = folder_phrase(scene, 0.35)
     scene.keep(name, content)
     scene.builder.call("create_note", name, content, folder or "Notes")
-    c = _quoted(scene, content)
+    c = quoted(scene, content)
     return rng.choice(
         (
             f"make a note called {name}{folder_words}: {c}",
@@ -155,7 +158,7 @@ def create_note(scene: Scene) -> str:
 def open_note(scene: Scene) -> str:
     rng = scene.rng
     name = rng.choice(pools.NOTE_NAMES)
-    folder_words, folder = _folder(scene, 0.2)
+    folder_words, folder = folder_phrase(scene, 0.2)
     scene.keep(name)
     scene.builder.call("open_note", name, folder or "")
     return rng.choice(
@@ -173,10 +176,10 @@ def open_note(scene: Scene) -> str:
 def append_note(scene: Scene) -> str:
     rng = scene.rng
     name, content = rng.choice(pools.NOTE_NAMES), rng.choice(pools.NOTE_CONTENTS)
-    folder_words, folder = _folder(scene, 0.2)
+    folder_words, folder = folder_phrase(scene, 0.2)
     scene.keep(name, content)
     scene.builder.call("append_note_content", name, content, folder or "")
-    c = _quoted(scene, content)
+    c = quoted(scene, content)
     return rng.choice(
         (
             f"add {c} to my {name} note{folder_words}",
@@ -262,7 +265,7 @@ def calendar_event(scene: Scene) -> str:
         end = when.end_or_default()
     place_words, location = "", ""
     if scene.chance(0.25):
-        words, location = _place(scene)
+        words, location = place_phrase(scene)
         place_words = f" at {words}"
     cal_words, calendar = "", None
     if scene.chance(0.2):
@@ -394,7 +397,7 @@ def lookup(scene: Scene) -> str:
 
 
 def open_file(scene: Scene) -> str:
-    words, name = _file(scene)
+    words, name = file_phrase(scene)
     scene.builder.call("open_and_get_file_path", name)
     return scene.rng.choice(
         (f"open {words}", f"pull up {words}", f"find {words} and open it", f"can you open {words}", f"bring up {words}")
@@ -404,10 +407,10 @@ def open_file(scene: Scene) -> str:
 def summarize(scene: Scene) -> str:
     """Summarize one or two PDFs; the summary may travel into a later clause."""
     rng, b = scene.rng, scene.builder
-    words, name = _file(scene)
+    words, name = file_phrase(scene)
     summary = b.call("summarize_pdf", b.once("open_and_get_file_path", name))
     if not scene.small and scene.chance(0.12):
-        words2, name2 = _file(scene)
+        words2, name2 = file_phrase(scene)
         if name2 != name:
             summary2 = b.call("summarize_pdf", b.once("open_and_get_file_path", name2))
             scene.produced = Produced(
@@ -440,288 +443,3 @@ def read_note(scene: Scene) -> str:
     name = scene.builder.actions[-1][1][0]
     scene.produced = Produced(ref, "note", ("it", "that", "the note", "what it says"), str(name))
     return text
-
-
-# ---- messages -------------------------------------------------------------------------------
-
-
-def _content_np(scene: Scene) -> tuple[str, str, str] | None:
-    """Take the last produced result: (reference, words for it, subject); None if there is none."""
-    produced = scene.produced
-    if produced is None:
-        return None
-    scene.produced = None
-    return produced.ref, scene.rng.choice(produced.anaphors), produced.subject
-
-
-def _cc(scene: Scene, p: float) -> tuple[str, list[str]]:
-    if scene.small or not scene.chance(p):
-        return "", []
-    rng, b = scene.rng, scene.builder
-    group = scene.new_people(rng.choice((1, 1, 2)), literal="email", literal_p=0.2)
-    words = say_list(rng, [g.mention(rng) for g in group])
-    phrase = rng.choice(
-        (
-            f", cc {words}",
-            f" and cc {words}",
-            f", loop in {words}",
-            f" with {words} on cc",
-            f", copy {words}",
-            f", keep {words} in the loop",
-        )
-    )
-    return phrase, [b.email_of(g) for g in group]
-
-
-def _attachment(scene: Scene, p: float) -> tuple[str, list[str], str]:
-    if scene.small or not scene.chance(p):
-        return "", [], ""
-    words, name = _file(scene)
-    return words, [scene.builder.once("open_and_get_file_path", name)], capitalized(name)
-
-
-def email(scene: Scene) -> str:
-    rng, b = scene.rng, scene.builder
-    carried = _content_np(scene) if scene.must_consume or scene.chance(0.85) else None
-    attach_words, attachments, file_subject = _attachment(scene, 0.0 if carried else 0.3)
-    group, people = scene.pick_people(4, literal="email", literal_p=0.12)
-    recipients = [b.email_of(p) for p in group]
-    cc_words, cc = _cc(scene, 0.15)
-    if carried:
-        ref, it, subject = carried
-        b.call("compose_new_email", recipients, cc, subject, ref, [])
-        return rng.choice(
-            (
-                f"email {it} to {people}{cc_words}",
-                f"send {it} to {people} by email{cc_words}",
-                f"email {people} {it}{cc_words}",
-                f"mail {it} over to {people}{cc_words}",
-            )
-        )
-    if attachments and scene.chance(0.6):
-        b.call("compose_new_email", recipients, cc, file_subject, "", attachments)
-        options = [
-            f"email {attach_words} to {people}{cc_words}",
-            f"send {people} {attach_words} by email{cc_words}",
-            f"attach {attach_words} to an email to {people}{cc_words}",
-            f"find {attach_words} and email it to {people}{cc_words}",
-            f"shoot {people} an email with {attach_words} attached{cc_words}",
-        ]
-        if not any(p.is_literal for p in group):
-            them = group[0].pronoun if len(group) == 1 else "them"
-            needs = "needs" if len(group) == 1 else "need"
-            options.append(f"{people} {needs} {attach_words}, can you email it to {them}{cc_words}")
-        return rng.choice(options)
-    words, context, subject = rng.choice(pools.EMAIL_TOPICS)
-    scene.keep(context)
-    b.call("compose_new_email", recipients, cc, subject, context, attachments)
-    attached = f" and attach {attach_words}" if attachments else ""
-    return rng.choice(
-        (
-            f"email {people} {words}{cc_words}{attached}",
-            f"send an email to {people} {words}{attached}{cc_words}",
-            f"shoot {people} an email {words}{cc_words}{attached}",
-            f"write to {people} {words}{cc_words}{attached}",
-            f"drop {people} a line {words}{cc_words}{attached}",
-            f"compose an email to {people} {words}{cc_words}{attached}",
-        )
-    )
-
-
-def sms(scene: Scene) -> str:
-    rng, b = scene.rng, scene.builder
-    carried = _content_np(scene) if scene.must_consume or scene.chance(0.85) else None
-    group, people = scene.pick_people(4, literal="phone", literal_p=0.1)
-    numbers = [b.phone_of(p) for p in group]
-    if carried:
-        ref, it, _subject = carried
-        b.call("send_sms", numbers, ref)
-        return rng.choice(
-            (
-                f"text {it} to {people}",
-                f"text {people} {it}",
-                f"send {it} to {people} as a text",
-                f"shoot {people} a text with {it}",
-                f"message {people} {it}",
-            )
-        )
-    message = rng.choice(pools.SMS_MESSAGES)
-    scene.keep(message)
-    b.call("send_sms", numbers, message)
-    m = message
-    if m.endswith(("?", "!")):  # a question or exclamation reads badly after "that"
-        options = [
-            f"text {people}: {m}",
-            f'text {people} "{m}"',
-            f"ask {people} by text: {m}",
-            f"sms {people}: {m}",
-            f'shoot {people} a text: "{m}"',
-            f"message {people}: {m}",
-        ]
-    else:
-        options = [
-            f"text {people} that {m}",
-            f"text {people}: {m}",
-            f"send a text to {people} saying {m}",
-            f"shoot {people} a text, {m}",
-            f"ping {people} that {m}",
-            f"let {people} know {m}",
-            f'text {people} "{m}"',
-            f"message {people} that {m}",
-            f"sms {people}: {m}",
-            f"tell {people} by text {m}",
-        ]
-    if len(group) > 1:
-        options += [f"group text {people}: {m}", f"text everyone ({people}): {m}"]
-    if len(group) == 1 and group[0].phone and group[0].owner and people == group[0].phone:
-        owner = group[0].owner
-        options = [f"{owner}'s number is {people}, text them: {m}", f"text {owner} at {people}: {m}"]
-    elif len(group) == 1 and not group[0].is_literal and people == group[0].name and not m.endswith(("?", "!")):
-        pron = group[0].pronoun
-        options += [f"{people} is waiting on me, text {pron} {m}", f"{people} should know {m}, shoot {pron} a text"]
-    return rng.choice(options)
-
-
-def reply(scene: Scene) -> str:
-    rng, b = scene.rng, scene.builder
-    carried = _content_np(scene) if scene.must_consume or scene.chance(0.7) else None
-    attach_words, attachments, _ = _attachment(scene, 0.0 if carried else 0.2)
-    cc_words, cc = _cc(scene, 0.2)
-    if carried:
-        ref, it, _subject = carried
-        b.call("reply_to_email", cc, ref, [])
-        return rng.choice(
-            (
-                f"reply to this email with {it}{cc_words}",
-                f"answer this one with {it}{cc_words}",
-                f"respond with {it}{cc_words}",
-            )
-        )
-    if attachments and scene.chance(0.5):
-        b.call("reply_to_email", cc, "", attachments)
-        return rng.choice(
-            (f"reply with {attach_words} attached{cc_words}", f"answer this email and attach {attach_words}{cc_words}")
-        )
-    context = rng.choice(pools.REPLY_CONTEXTS)
-    scene.keep(context)
-    b.call("reply_to_email", cc, context, attachments)
-    attached = f", attach {attach_words}" if attachments else ""
-    return rng.choice(
-        (
-            f"reply saying {context}{cc_words}{attached}",
-            f"reply to this: {context}{cc_words}{attached}",
-            f"respond to this email, tell them {context}{cc_words}{attached}",
-            f"write back {context}{cc_words}{attached}",
-            f"answer this one, say {context}{cc_words}{attached}",
-            f'reply "{context}"{cc_words}{attached}',
-        )
-    )
-
-
-def forward(scene: Scene) -> str:
-    rng, b = scene.rng, scene.builder
-    attach_words, attachments, _ = _attachment(scene, 0.1)
-    group, people = scene.pick_people(3, literal="email", literal_p=0.15)
-    recipients = [b.email_of(p) for p in group]
-    cc_words, cc = _cc(scene, 0.15)
-    note_words, note = "", ""
-    if scene.chance(0.35):
-        note = rng.choice(pools.FORWARD_NOTES)
-        scene.keep(note)
-        note_words = rng.choice((f" with a note saying {note}", f", {note}", f' and add "{note}"'))
-    b.call("forward_email", recipients, cc, note, attachments)
-    attached = f" with {attach_words} attached" if attachments else ""
-    return rng.choice(
-        (
-            f"forward this to {people}{attached}{note_words}{cc_words}",
-            f"fwd this email to {people}{attached}{cc_words}{note_words}",
-            f"pass this along to {people}{cc_words}{attached}{note_words}",
-            f"send this email on to {people}{attached}{note_words}{cc_words}",
-            f"forward the email I'm reading to {people}{note_words}{cc_words}{attached}",
-        )
-    )
-
-
-def save_to_note(scene: Scene) -> str:
-    """Put a produced result into a new note or append it to one."""
-    rng, b = scene.rng, scene.builder
-    carried = _content_np(scene)
-    if carried is None:
-        return append_note(scene) if scene.chance(0.5) else create_note(scene)
-    ref, it, _subject = carried
-    name = rng.choice(pools.NOTE_NAMES)
-    scene.keep(name)
-    if scene.chance(0.5):
-        folder_words, folder = _folder(scene, 0.35)
-        b.call("create_note", name, ref, folder or "Notes")
-        return rng.choice(
-            (
-                f"save {it} in a note called {name}{folder_words}",
-                f"put {it} in a new note {name}{folder_words}",
-                f"make a note {name}{folder_words} with {it}",
-            )
-        )
-    folder_words, folder = _folder(scene, 0.25)
-    b.call("append_note_content", name, ref, folder or "")
-    return rng.choice(
-        (
-            f"add {it} to my {name} note{folder_words}",
-            f"append {it} to the {name} note{folder_words}",
-            f"tack {it} onto my {name} note{folder_words}",
-        )
-    )
-
-
-def relay(scene: Scene) -> str:
-    """A producer (PDF summary, note) and a consumer (email, text, note, reply) that takes its result."""
-    rng = scene.rng
-    producer = summarize if scene.chance(0.65) else read_note
-    first = producer(scene)
-    consumer = rng.choices((email, sms, save_to_note, reply), weights=(40, 25, 25, 10))[0]
-    if producer is read_note and consumer is save_to_note:
-        consumer = email
-    scene.must_consume = True
-    second = consumer(scene)
-    scene.must_consume = False
-    scene.tags.append("relay")
-    return rng.choice((f"{first} and {second}", f"{first}, then {second}", f"{first}, {second}", f"{first}. {second}"))
-
-
-BUILTIN_SCENARIOS = ScenarioSet(
-    scenarios={
-        "email": (email, 10),
-        "sms": (sms, 10),
-        "calendar": (calendar_event, 9),
-        "zoom": (zoom_meeting, 7),
-        "reminder": (reminder, 9),
-        "directions": (directions, 7),
-        "map": (show_map, 5),
-        "create_note": (create_note, 5),
-        "open_note": (open_note, 3),
-        "append_note": (append_note, 4),
-        "reply": (reply, 6),
-        "forward": (forward, 5),
-        "summarize": (summarize, 4),
-        "open_file": (open_file, 2),
-        "lookup": (lookup, 2),
-        "relay": (relay, 11),
-    },
-    small=frozenset(
-        {
-            "email",
-            "sms",
-            "calendar",
-            "zoom",
-            "reminder",
-            "directions",
-            "map",
-            "create_note",
-            "open_note",
-            "append_note",
-            "reply",
-            "forward",
-            "open_file",
-            "lookup",
-        }
-    ),
-)
