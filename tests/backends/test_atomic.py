@@ -151,8 +151,13 @@ _WRITER = textwrap.dedent("""
 
 
 def _writer(kind: str, root: Path, prefix: str, count: int, pause_at: int = -1) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", _WRITER, kind, str(root), prefix, str(count), str(pause_at)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", _WRITER, kind, str(root), prefix, str(count), str(pause_at)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _written_names(kind: str, root: Path) -> list[str]:

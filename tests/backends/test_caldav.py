@@ -24,7 +24,8 @@ from pocketagent.backends.caldav_apps import (
     ServerUnreachableError,
 )
 from pocketagent.backends.dates import DateRules
-from pocketagent.backends.local.contacts import AmbiguousMatchError, Contact, NoMatchError
+from pocketagent.backends.local.contacts import Contact
+from pocketagent.backends.local.matching import AmbiguousMatchError, NoMatchError
 from pocketagent.errors import ToolError
 
 pytestmark = pytest.mark.server
@@ -50,7 +51,14 @@ def radicale(tmp_path_factory: pytest.TempPathFactory, start_radicale) -> Iterat
 def radicale_with_auth(tmp_path_factory: pytest.TempPathFactory, start_radicale) -> Iterator[str]:
     root = tmp_path_factory.mktemp("radicale_auth")
     (root / "users").write_text("alice:correct-horse\n")
-    auth = ("--auth-type", "htpasswd", "--auth-htpasswd-filename", str(root / "users"), "--auth-htpasswd-encryption", "plain")
+    auth = (
+        "--auth-type",
+        "htpasswd",
+        "--auth-htpasswd-filename",
+        str(root / "users"),
+        "--auth-htpasswd-encryption",
+        "plain",
+    )
     with start_radicale(root, *auth) as url:
         yield url
 
@@ -83,13 +91,17 @@ def _components(cal: caldav.Calendar, kind: str) -> list[icalendar.cal.Component
 def test_events_are_created_on_the_server(radicale: str, user: str, rules: DateRules) -> None:
     calendar = CalDAVCalendar(radicale, user, "x", rules)
     assert calendar.create_calendar_event(
-        "Budget review", "2026-11-27 15:00:00", "", "Room 4", ["sid@example.com"], "Q3 numbers", None) == (
+        "Budget review", "2026-11-27 15:00:00", "", "Room 4", ["sid@example.com"], "Q3 numbers", None
+    ) == (
         "Created event 'Budget review' on Fri 27 Nov 15:00–16:00 in new calendar Calendar, at Room 4, "
-        "inviting sid@example.com.")
+        "inviting sid@example.com."
+    )
     assert calendar.create_calendar_event("Yoga", "2026-11-25 07:00:00", "", "CorePower", [], "", "Personal") == (
-        "Created event 'Yoga' on Wed 25 Nov 07:00–08:00 in new calendar Personal, at CorePower.")
+        "Created event 'Yoga' on Wed 25 Nov 07:00–08:00 in new calendar Personal, at CorePower."
+    )
     assert "in calendar Personal." in calendar.create_calendar_event(
-        "Yoga again", "2026-12-02 07:00:00", "", "", [], "", "personal")
+        "Yoga again", "2026-12-02 07:00:00", "", "", [], "", "personal"
+    )
 
     on_server = _server_calendars(radicale, user)
     assert sorted(on_server) == ["Calendar", "Personal"]
@@ -106,9 +118,11 @@ def test_events_are_created_on_the_server(radicale: str, user: str, rules: DateR
 def test_reminders_are_created_as_todos(radicale: str, user: str, rules: DateRules) -> None:
     reminders = CalDAVReminders(radicale, user, "x", rules)
     assert reminders.create_reminder("Pay the water bill", "2026-12-01 00:00:00", "", "Bills", 0, True) == (
-        "Created reminder 'Pay the water bill' due Tue 1 Dec (all day) in new list Bills.")
+        "Created reminder 'Pay the water bill' due Tue 1 Dec (all day) in new list Bills."
+    )
     assert reminders.create_reminder("Draft our response", "2026-11-27 14:00:00", "RFP", "", 1, False) == (
-        "Created reminder 'Draft our response' due Fri 27 Nov 14:00 in new list Reminders, priority high.")
+        "Created reminder 'Draft our response' due Fri 27 Nov 14:00 in new list Reminders, priority high."
+    )
     on_server = _server_calendars(radicale, user)
     (bill,) = _components(on_server["Bills"], "VTODO")
     assert bill.decoded("due") == date(2026, 12, 1)
@@ -150,10 +164,16 @@ def test_cards_written_by_other_clients_are_seen(radicale: str, user: str) -> No
     book.add_contact(Contact("Sam Lee", emails=("sam.lee@example.com",)))
     assert book.get_email_address("Sam") == "sam.lee@example.com"
     (_, address_book_url) = book.addressbooks()[0]
-    vcard3 = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ortiz-1\r\nFN:Sam Ortiz\r\nN:Ortiz;Sam;;;\r\n"
-              "EMAIL;TYPE=pref:sam.ortiz@example.org\r\nEND:VCARD\r\n")
-    put = httpx.put(f"{address_book_url}ortiz-1.vcf", content=vcard3.encode(), auth=(user, "x"),
-                    headers={"Content-Type": "text/vcard"})
+    vcard3 = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ortiz-1\r\nFN:Sam Ortiz\r\nN:Ortiz;Sam;;;\r\n"
+        "EMAIL;TYPE=pref:sam.ortiz@example.org\r\nEND:VCARD\r\n"
+    )
+    put = httpx.put(
+        f"{address_book_url}ortiz-1.vcf",
+        content=vcard3.encode(),
+        auth=(user, "x"),
+        headers={"Content-Type": "text/vcard"},
+    )
     assert put.status_code in (201, 204)
     with pytest.raises(AmbiguousMatchError, match="2 contacts match 'Sam': Sam Lee, Sam Ortiz — say which"):
         book.get_email_address("Sam")
@@ -165,7 +185,8 @@ def test_cards_written_by_other_clients_are_seen(radicale: str, user: str) -> No
 def test_named_address_book(radicale: str, user: str) -> None:
     CardDAVContacts(radicale, user, "x").add_contact(Contact("Björn Lindqvist", emails=("bjorn@example.org",)))
     assert CardDAVContacts(radicale, user, "x", addressbook="contacts").get_email_address("bjorn") == (
-        "bjorn@example.org")
+        "bjorn@example.org"
+    )
     with pytest.raises(ToolError, match=r"no address book called 'Work' .*\(found: Contacts\)"):
         CardDAVContacts(radicale, user, "x", addressbook="Work").get_email_address("bjorn")
 
@@ -180,10 +201,12 @@ def _unused_url() -> str:
 
 def test_unreachable_server_is_a_clear_error(rules: DateRules) -> None:
     url = _unused_url()
-    with pytest.raises(ServerUnreachableError, match=rf"cannot reach the CalDAV server at {url} to log in: "
-                                                     "connection refused"):
-        CalDAVCalendar(url, "alice", "x", rules).create_calendar_event("x", "2026-11-27 15:00:00", "", "", [], "",
-                                                                       None)
+    with pytest.raises(
+        ServerUnreachableError,
+        match=rf"cannot reach the CalDAV server at {url} to log in: "
+        "connection refused",
+    ):
+        CalDAVCalendar(url, "alice", "x", rules).create_calendar_event("x", "2026-11-27 15:00:00", "", "", [], "", None)
     with pytest.raises(ServerUnreachableError, match="cannot reach the CalDAV server"):
         CalDAVReminders(url, "alice", "x", rules).create_reminder("x", "", "", "", 0, False)
     with pytest.raises(ServerUnreachableError, match=rf"cannot reach the CardDAV server at {url} .*connection refused"):
@@ -193,8 +216,9 @@ def test_unreachable_server_is_a_clear_error(rules: DateRules) -> None:
 def test_wrong_password_is_a_clear_error(radicale_with_auth: str, rules: DateRules) -> None:
     url = radicale_with_auth
     with pytest.raises(ServerAuthError, match=f"the CalDAV server at {url} refused the username/password"):
-        CalDAVCalendar(url, "alice", "wrong", rules).create_calendar_event("x", "2026-11-27 15:00:00", "", "", [],
-                                                                           "", None)
+        CalDAVCalendar(url, "alice", "wrong", rules).create_calendar_event(
+            "x", "2026-11-27 15:00:00", "", "", [], "", None
+        )
     with pytest.raises(ServerAuthError, match="refused the username/password"):
         CalDAVReminders(url, "alice", "wrong", rules).create_reminder("x", "", "", "", 0, False)
     refused = rf"the CardDAV server at {url} refused the username/password \(HTTP 401\)"
@@ -202,7 +226,8 @@ def test_wrong_password_is_a_clear_error(radicale_with_auth: str, rules: DateRul
         CardDAVContacts(url, "alice", "wrong").get_email_address("Sam")
     # The right password works on the same server.
     assert "Created event 'x'" in CalDAVCalendar(url, "alice", "correct-horse", rules).create_calendar_event(
-        "x", "2026-11-27 15:00:00", "", "", [], "", None)
+        "x", "2026-11-27 15:00:00", "", "", [], "", None
+    )
 
 
 class _PlainWebsite(BaseHTTPRequestHandler):

@@ -57,8 +57,11 @@ def read(path: Path) -> icalendar.Calendar:
 # dates.py
 
 
-@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9999, 12, 31)).map(
-    lambda d: d.replace(microsecond=0)))
+@given(
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9999, 12, 31)).map(
+        lambda d: d.replace(microsecond=0)
+    )
+)
 def test_plan_format_round_trips(value: datetime) -> None:
     assert parse_datetime(value.strftime("%Y-%m-%d %H:%M:%S"), "start_date") == value
 
@@ -71,18 +74,23 @@ def test_any_text_parses_or_gives_a_clear_date_error(text: str) -> None:
         assert "start_date" in str(exc)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2026-11-27 15:00:00", datetime(2026, 11, 27, 15)),
-    ("2026-11-27 15:00", datetime(2026, 11, 27, 15)),
-    ("2026-11-27T15:00:00", datetime(2026, 11, 27, 15)),
-    (" 2026-11-27 ", datetime(2026, 11, 27)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-27 15:00:00", datetime(2026, 11, 27, 15)),
+        ("2026-11-27 15:00", datetime(2026, 11, 27, 15)),
+        ("2026-11-27T15:00:00", datetime(2026, 11, 27, 15)),
+        (" 2026-11-27 ", datetime(2026, 11, 27)),
+    ],
+)
 def test_accepted_date_forms(text: str, expected: datetime) -> None:
     assert parse_datetime(text, "d") == expected
 
 
-@pytest.mark.parametrize("text", ["next friday", "27/11/2026 15:00", "2026-02-30 10:00:00", "2026-11-27 25:00:00",
-                                  "", "2026-11-27 15:00:00 PST"])
+@pytest.mark.parametrize(
+    "text",
+    ["next friday", "27/11/2026 15:00", "2026-02-30 10:00:00", "2026-11-27 25:00:00", "", "2026-11-27 15:00:00 PST"],
+)
 def test_malformed_dates_are_clear_errors(text: str) -> None:
     with pytest.raises(DateFormatError, match=r"start_date .*(expected 'YYYY-MM-DD HH:MM:SS')"):
         parse_datetime(text, "start_date")
@@ -138,10 +146,18 @@ def test_aware_clock_is_converted_to_the_rules_zone() -> None:
 
 def test_create_event_writes_a_standard_vevent(calendar: LocalCalendar, tmp_path: Path) -> None:
     result = calendar.create_calendar_event(
-        "Budget review", "2026-11-27 15:00:00", "2026-11-27 16:00:00", "Room 4, 2nd floor",
-        ["sid@example.com", "Sam Lee <sam@example.org>"], "Bring Q3 numbers; and coffee", None)
-    assert result == ("Created event 'Budget review' on Fri 27 Nov 15:00–16:00 in new calendar Calendar, "
-                      "at Room 4, 2nd floor, inviting sid@example.com, sam@example.org.")
+        "Budget review",
+        "2026-11-27 15:00:00",
+        "2026-11-27 16:00:00",
+        "Room 4, 2nd floor",
+        ["sid@example.com", "Sam Lee <sam@example.org>"],
+        "Bring Q3 numbers; and coffee",
+        None,
+    )
+    assert result == (
+        "Created event 'Budget review' on Fri 27 Nov 15:00–16:00 in new calendar Calendar, "
+        "at Room 4, 2nd floor, inviting sid@example.com, sam@example.org."
+    )
     cal = read(tmp_path / "Calendar.ics")
     assert cal["X-WR-CALNAME"] == "Calendar"
     (event,) = cal.walk("VEVENT")
@@ -174,8 +190,7 @@ def test_zone_without_a_name_is_stored_in_utc(tmp_path: Path) -> None:
 
 
 def test_midnight_to_midnight_is_an_all_day_event(calendar: LocalCalendar, tmp_path: Path) -> None:
-    result = calendar.create_calendar_event("Offsite", "2026-12-08 00:00:00", "2026-12-10 00:00:00", "", [], "",
-                                            "Work")
+    result = calendar.create_calendar_event("Offsite", "2026-12-08 00:00:00", "2026-12-10 00:00:00", "", [], "", "Work")
     assert result == "Created event 'Offsite' on Tue 8 Dec – Wed 9 Dec (all day) in new calendar Work."
     (event,) = read(tmp_path / "Work.ics").walk("VEVENT")
     assert event.decoded("dtstart") == date(2026, 12, 8) and event.decoded("dtend") == date(2026, 12, 10)
@@ -184,31 +199,43 @@ def test_midnight_to_midnight_is_an_all_day_event(calendar: LocalCalendar, tmp_p
 def test_calendar_names_match_existing_files(calendar: LocalCalendar, tmp_path: Path) -> None:
     calendar.create_calendar_event("a", "2026-11-24 10:00:00", "", "", [], "", "Work")
     for spelling in ("work", "WORK", "Wrok", " Work "):
-        assert "in calendar Work." in calendar.create_calendar_event("b", "2026-11-24 11:00:00", "", "", [], "",
-                                                                     spelling)
-    assert "in new calendar Family." in calendar.create_calendar_event("c", "2026-11-24 12:00:00", "", "", [], "",
-                                                                       "Family")
+        assert "in calendar Work." in calendar.create_calendar_event(
+            "b", "2026-11-24 11:00:00", "", "", [], "", spelling
+        )
+    assert "in new calendar Family." in calendar.create_calendar_event(
+        "c", "2026-11-24 12:00:00", "", "", [], "", "Family"
+    )
     assert sorted(p.name for p in tmp_path.glob("*.ics")) == ["Family.ics", "Work.ics"]
     assert len(calendar.events("Work")) == 5 and len(calendar.events()) == 6
 
 
-@pytest.mark.parametrize(("args", "error", "message"), [
-    (("", "2026-11-27 15:00:00", "", "", [], "", None), ToolError, "title must be a non-empty string"),
-    (("x", "friday 3pm", "", "", [], "", None), DateFormatError, "start_date 'friday 3pm' is not a valid date"),
-    (("x", "2026-11-27 15:00:00", "2026-11-27 14:00:00", "", [], "", None), DateRangeError, "is before start_date"),
-    (("x", "2026-11-20 15:00:00", "", "", [], "", None), PastDateError,
-     "start_date 2026-11-20 15:00:00 is in the past"),
-    (("x", "2026-11-27 15:00:00", "", "", ["Sid"], "", None), ToolError,
-     "invitee 'Sid' is not an email address; look the person up with get_email_address first"),
-    (("x", "2026-11-27 15:00:00", "", "", "not-a-list", "", None), ToolError, "not an email address"),
-    (("x", "2026-11-27 15:00:00", "", "", [3], "", None), ToolError, "invitees must be email addresses"),
-    (("x", "2026-11-27 15:00:00", "", 7, [], "", None), ToolError, "location must be a string"),
-    (("x", "2026-11-27 15:00:00", "", "", [], "", "../../etc/passwd"), ToolError, "cannot be used"),
-    (("x", "2026-11-27 15:00:00", "", "", [], "", ".hidden"), ToolError, "cannot be used"),
-    (("x", "2026-11-27 15:00:00", "", "", [], "", 5), ToolError, "calendar must be a name or None"),
-])
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        (("", "2026-11-27 15:00:00", "", "", [], "", None), ToolError, "title must be a non-empty string"),
+        (("x", "friday 3pm", "", "", [], "", None), DateFormatError, "start_date 'friday 3pm' is not a valid date"),
+        (("x", "2026-11-27 15:00:00", "2026-11-27 14:00:00", "", [], "", None), DateRangeError, "is before start_date"),
+        (
+            ("x", "2026-11-20 15:00:00", "", "", [], "", None),
+            PastDateError,
+            "start_date 2026-11-20 15:00:00 is in the past",
+        ),
+        (
+            ("x", "2026-11-27 15:00:00", "", "", ["Sid"], "", None),
+            ToolError,
+            "invitee 'Sid' is not an email address; look the person up with get_email_address first",
+        ),
+        (("x", "2026-11-27 15:00:00", "", "", "not-a-list", "", None), ToolError, "not an email address"),
+        (("x", "2026-11-27 15:00:00", "", "", [3], "", None), ToolError, "invitees must be email addresses"),
+        (("x", "2026-11-27 15:00:00", "", 7, [], "", None), ToolError, "location must be a string"),
+        (("x", "2026-11-27 15:00:00", "", "", [], "", "../../etc/passwd"), ToolError, "cannot be used"),
+        (("x", "2026-11-27 15:00:00", "", "", [], "", ".hidden"), ToolError, "cannot be used"),
+        (("x", "2026-11-27 15:00:00", "", "", [], "", 5), ToolError, "calendar must be a name or None"),
+    ],
+)
 def test_bad_event_input_is_a_clear_error_and_writes_nothing(
-        calendar: LocalCalendar, tmp_path: Path, args: tuple, error: type, message: str) -> None:
+    calendar: LocalCalendar, tmp_path: Path, args: tuple, error: type, message: str
+) -> None:
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
         calendar.create_calendar_event(*args)
     assert list(tmp_path.glob("*.ics")) == []
@@ -216,21 +243,27 @@ def test_bad_event_input_is_a_clear_error_and_writes_nothing(
 
 def test_invitee_parsing() -> None:
     assert parse_invitees(["a@example.com, B <b@example.com>", "mailto:c@example.com", "A@example.com"]) == [
-        ("", "a@example.com"), ("B", "b@example.com"), ("", "c@example.com")]
+        ("", "a@example.com"),
+        ("B", "b@example.com"),
+        ("", "c@example.com"),
+    ]
     assert parse_invitees([]) == [] and parse_invitees(None) == []
 
 
 def test_past_event_with_warn_policy_is_created_with_a_note(tmp_path: Path) -> None:
     result = LocalCalendar(tmp_path, rules("warn")).create_calendar_event(
-        "Retro", "2026-11-20 15:00:00", "", "", [], "", None)
+        "Retro", "2026-11-20 15:00:00", "", "", [], "", None
+    )
     assert result.startswith("Created event 'Retro' on Fri 20 Nov 15:00–16:00")
     assert result.endswith("Note: start_date 2026-11-20 15:00:00 is in the past (now is 2026-11-23 10:00:00).")
 
 
 def test_user_file_is_kept_byte_for_byte(calendar: LocalCalendar, tmp_path: Path) -> None:
-    original = ("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Someone//Their App//EN\nX-CUSTOM:keep me\n"
-                "BEGIN:VEVENT\nUID:mine-1\nDTSTAMP:20260101T000000Z\nDTSTART;VALUE=DATE:20261224\n"
-                "SUMMARY:Christmas Eve\nEND:VEVENT\nEND:VCALENDAR\n")
+    original = (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Someone//Their App//EN\nX-CUSTOM:keep me\n"
+        "BEGIN:VEVENT\nUID:mine-1\nDTSTAMP:20260101T000000Z\nDTSTART;VALUE=DATE:20261224\n"
+        "SUMMARY:Christmas Eve\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
     (tmp_path / "Calendar.ics").write_text(original)
     calendar.create_calendar_event("Budget review", "2026-11-27 15:00:00", "", "", [], "", None)
     calendar.create_calendar_event("Second", "2026-11-28 15:00:00", "", "", [], "", None)
@@ -239,7 +272,10 @@ def test_user_file_is_kept_byte_for_byte(calendar: LocalCalendar, tmp_path: Path
     assert text.rstrip().endswith("END:VCALENDAR")
     assert text.count("BEGIN:VTIMEZONE") == 1  # added once, reused by the second event
     assert [str(e["summary"]) for e in read(tmp_path / "Calendar.ics").walk("VEVENT")] == [
-        "Christmas Eve", "Budget review", "Second"]
+        "Christmas Eve",
+        "Budget review",
+        "Second",
+    ]
 
 
 @pytest.mark.parametrize("content", ["this is not a calendar\n", "BEGIN:VCALENDAR\nVERSION:2.0\n"])
@@ -256,8 +292,9 @@ def test_unparseable_calendar_file_is_left_alone(calendar: LocalCalendar, tmp_pa
 
 def test_timed_reminder_with_priority_and_alarm(reminders: LocalReminders, tmp_path: Path) -> None:
     result = reminders.create_reminder("Draft our response", "2026-11-27 14:00:00", "RFP due Monday", "", 1, False)
-    assert result == ("Created reminder 'Draft our response' due Fri 27 Nov 14:00 in new list Reminders, "
-                      "priority high.")
+    assert result == (
+        "Created reminder 'Draft our response' due Fri 27 Nov 14:00 in new list Reminders, priority high."
+    )
     (todo,) = read(tmp_path / "Reminders.ics").walk("VTODO")
     assert todo.decoded("due") == datetime(2026, 11, 27, 14, tzinfo=BERLIN)
     assert int(todo["priority"]) == 1 and str(todo["status"]) == "NEEDS-ACTION"
@@ -277,9 +314,11 @@ def test_all_day_reminder_in_a_named_list(reminders: LocalReminders, tmp_path: P
 
 def test_reminder_without_due_date(reminders: LocalReminders) -> None:
     assert reminders.create_reminder("Call the landlord", "", "", "", 9, False) == (
-        "Created reminder 'Call the landlord' with no due date in new list Reminders, priority low.")
+        "Created reminder 'Call the landlord' with no due date in new list Reminders, priority low."
+    )
     assert reminders.create_reminder("Buy stamps", "", "", "reminders", 5, False) == (
-        "Created reminder 'Buy stamps' with no due date in list Reminders, priority medium.")
+        "Created reminder 'Buy stamps' with no due date in list Reminders, priority medium."
+    )
     assert [str(t["summary"]) for t in reminders.reminders()] == ["Call the landlord", "Buy stamps"]
 
 
@@ -287,21 +326,25 @@ def test_all_day_today_is_not_in_the_past(reminders: LocalReminders) -> None:
     assert "due Mon 23 Nov (all day)" in reminders.create_reminder("Today", "2026-11-23 00:00:00", "", "", 0, True)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("", "", "", "", 0, False), "name must be a non-empty string"),
-    (("x", "tomorrow", "", "", 0, False), "due_date 'tomorrow' is not a valid date"),
-    (("x", "2026-11-22 09:00:00", "", "", 0, False), "due_date 2026-11-22 09:00:00 is in the past"),
-    (("x", "2026-11-22 00:00:00", "", "", 0, True), "due_date 2026-11-22 is in the past"),
-    (("x", "", "", "", 0, True), "an all-day reminder needs a due_date"),
-    (("x", "", "", "", 10, False), "priority must be a number 0-9"),
-    (("x", "", "", "", -1, False), "priority must be a number 0-9"),
-    (("x", "", "", "", True, False), "priority must be a number 0-9"),
-    (("x", "", "", "", "urgent", False), "priority must be a number 0-9"),
-    (("x", "", "", "", 0, "yes"), "all_day must be True or False"),
-    (("x", "", "", "a/b", 0, False), "list name 'a/b' cannot be used"),
-])
-def test_bad_reminder_input_is_a_clear_error(reminders: LocalReminders, tmp_path: Path, args: tuple,
-                                             message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("", "", "", "", 0, False), "name must be a non-empty string"),
+        (("x", "tomorrow", "", "", 0, False), "due_date 'tomorrow' is not a valid date"),
+        (("x", "2026-11-22 09:00:00", "", "", 0, False), "due_date 2026-11-22 09:00:00 is in the past"),
+        (("x", "2026-11-22 00:00:00", "", "", 0, True), "due_date 2026-11-22 is in the past"),
+        (("x", "", "", "", 0, True), "an all-day reminder needs a due_date"),
+        (("x", "", "", "", 10, False), "priority must be a number 0-9"),
+        (("x", "", "", "", -1, False), "priority must be a number 0-9"),
+        (("x", "", "", "", True, False), "priority must be a number 0-9"),
+        (("x", "", "", "", "urgent", False), "priority must be a number 0-9"),
+        (("x", "", "", "", 0, "yes"), "all_day must be True or False"),
+        (("x", "", "", "a/b", 0, False), "list name 'a/b' cannot be used"),
+    ],
+)
+def test_bad_reminder_input_is_a_clear_error(
+    reminders: LocalReminders, tmp_path: Path, args: tuple, message: str
+) -> None:
     with pytest.raises(ToolError, match=message):
         reminders.create_reminder(*args)
     assert list(tmp_path.glob("*.ics")) == []
@@ -309,7 +352,17 @@ def test_bad_reminder_input_is_a_clear_error(reminders: LocalReminders, tmp_path
 
 def test_priority_words_and_digits() -> None:
     assert [parse_priority(v) for v in (0, 1, 5, 9, "high", "Medium", "low", "none", "3", None)] == [
-        0, 1, 5, 9, 1, 5, 9, 0, 3, 0]
+        0,
+        1,
+        5,
+        9,
+        1,
+        5,
+        9,
+        0,
+        3,
+        0,
+    ]
 
 
 def test_unusable_calendar_location_is_a_clear_error(tmp_path: Path) -> None:
@@ -335,8 +388,7 @@ def test_demo_calendars_parse_and_sit_around_now(tmp_path: Path) -> None:
     todos = {str(t["summary"]): t for t in LocalReminders(tmp_path / "calendars", rules()).reminders()}
     assert todos["Pay the electricity bill"].decoded("due") == date(2026, 11, 30)
     # New events go next to the demo ones without disturbing them.
-    assert "in calendar Work." in calendar.create_calendar_event("Sync", "2026-11-24 11:00:00", "", "", [], "",
-                                                                 "work")
+    assert "in calendar Work." in calendar.create_calendar_event("Sync", "2026-11-24 11:00:00", "", "", [], "", "work")
     assert len(calendar.events("Work")) == 5
 
 
@@ -350,8 +402,12 @@ def test_builtin_tools_drive_the_local_stores(tmp_path: Path) -> None:
     from pocketagent.tools.registry import ToolContext
 
     write_demo_personal_data(tmp_path, NOW, rules())
-    apps = Apps(contacts=LocalContacts(tmp_path / "contacts"), calendar=LocalCalendar(tmp_path / "calendars", rules()),
-                reminders=LocalReminders(tmp_path / "calendars", rules()), notes=LocalNotes(tmp_path / "notes"))
+    apps = Apps(
+        contacts=LocalContacts(tmp_path / "contacts"),
+        calendar=LocalCalendar(tmp_path / "calendars", rules()),
+        reminders=LocalReminders(tmp_path / "calendars", rules()),
+        notes=LocalNotes(tmp_path / "notes"),
+    )
     ctx = ToolContext(apps=apps)
     registry = builtin_registry()
 
@@ -363,13 +419,16 @@ def test_builtin_tools_drive_the_local_stores(tmp_path: Path) -> None:
     email = call("get_email_address", "Teodora")
     assert email == "teodora@example.com"
     assert call("get_phone_number", "Tío Manuel") == "+1-415-555-0104"
-    assert call("create_calendar_event", "Design review", "2026-11-25 10:00:00", "2026-11-25 11:00:00", "", [email],
-                "", None) == ("Created event 'Design review' on Wed 25 Nov 10:00–11:00 in calendar Calendar, "
-                              "inviting teodora@example.com.")
+    assert call(
+        "create_calendar_event", "Design review", "2026-11-25 10:00:00", "2026-11-25 11:00:00", "", [email], "", None
+    ) == ("Created event 'Design review' on Wed 25 Nov 10:00–11:00 in calendar Calendar, inviting teodora@example.com.")
     assert call("create_reminder", "Pay the water bill", "2026-12-01 00:00:00", "", "Bills", 0, True) == (
-        "Created reminder 'Pay the water bill' due Tue 1 Dec (all day) in list Bills.")
+        "Created reminder 'Pay the water bill' due Tue 1 Dec (all day) in list Bills."
+    )
     assert call("create_note", "Parking spot", "level P3, row G", "Notes") == (
-        "Created note 'Parking spot' in folder Notes.")
+        "Created note 'Parking spot' in folder Notes."
+    )
     assert call("append_note_content", "Home", "call plumber re: water heater", "Household") == (
-        "Appended to note 'Home' in folder Household.")
+        "Appended to note 'Home' in folder Household."
+    )
     assert call("open_note", "Home", "").endswith("call plumber re: water heater\n")

@@ -10,18 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pocketagent.backends.demo_contacts import write_demo_personal_data
-from pocketagent.backends.local.contacts import (
-    AmbiguousMatchError,
-    Contact,
-    ContactFieldMissingError,
-    LocalContacts,
-    NoMatchError,
+from pocketagent.backends.local.contacts import Contact, ContactFieldMissingError, LocalContacts
+from pocketagent.backends.local.matching import AmbiguousMatchError, NoMatchError, normalize_name
+from pocketagent.backends.local.vcard import (
     VCard,
     VCardProperty,
     VCardSyntaxError,
     escape_text,
     list_value,
-    normalize_name,
     parse_vcards,
     serialize_property,
     serialize_vcards,
@@ -36,16 +32,16 @@ from pocketagent.errors import ToolError
 # Any text without CR (vCard cannot keep a bare CR; escape_text turns it into a newline).
 texts = st.text(alphabet=st.characters(blacklist_characters="\r", blacklist_categories=("Cs",)), max_size=200)
 names = st.from_regex(r"[A-Z][A-Z0-9-]{0,12}", fullmatch=True).filter(lambda n: n not in ("BEGIN", "END", "VERSION"))
-param_names = st.from_regex(r"[A-Z][A-Z0-9-]{0,8}", fullmatch=True).filter(
-    lambda n: n not in ("ENCODING", "CHARSET"))
+param_names = st.from_regex(r"[A-Z][A-Z0-9-]{0,8}", fullmatch=True).filter(lambda n: n not in ("ENCODING", "CHARSET"))
 groups = st.one_of(st.just(""), st.from_regex(r"[A-Za-z0-9][A-Za-z0-9-]{0,6}", fullmatch=True))
 param_values = st.text(alphabet=st.characters(blacklist_characters="\r", blacklist_categories=("Cs",)), max_size=30)
 
 
 @st.composite
 def properties(draw: st.DrawFn) -> VCardProperty:
-    params = draw(st.lists(st.tuples(param_names, st.lists(param_values, min_size=1, max_size=3).map(tuple)),
-                           max_size=3))
+    params = draw(
+        st.lists(st.tuples(param_names, st.lists(param_values, min_size=1, max_size=3).map(tuple)), max_size=3)
+    )
     return VCardProperty(draw(names), escape_text(draw(texts)), tuple(params), draw(groups))
 
 
@@ -84,11 +80,19 @@ def test_parser_never_crashes_on_arbitrary_text(text: str) -> None:
         Contact.from_vcard(card)
 
 
-@given(st.builds(Contact, full_name=texts.map(str.strip).filter(bool), given=texts, family=texts,
-                 nicknames=st.lists(texts.map(str.strip).filter(bool), max_size=3).map(tuple),
-                 emails=st.lists(st.emails(), max_size=3).map(tuple),
-                 phones=st.lists(st.from_regex(r"\+?[0-9 -]{5,15}", fullmatch=True).map(str.strip)
-                                 .filter(bool), max_size=2).map(tuple)))
+@given(
+    st.builds(
+        Contact,
+        full_name=texts.map(str.strip).filter(bool),
+        given=texts,
+        family=texts,
+        nicknames=st.lists(texts.map(str.strip).filter(bool), max_size=3).map(tuple),
+        emails=st.lists(st.emails(), max_size=3).map(tuple),
+        phones=st.lists(st.from_regex(r"\+?[0-9 -]{5,15}", fullmatch=True).map(str.strip).filter(bool), max_size=2).map(
+            tuple
+        ),
+    )
+)
 def test_contact_round_trips_through_vcard(contact: Contact) -> None:
     (card,) = parse_vcards(serialize_vcards([contact.to_vcard()]))
     back = Contact.from_vcard(card)
@@ -103,11 +107,13 @@ def test_contact_round_trips_through_vcard(contact: Contact) -> None:
 
 
 def test_reads_vcard_21_quoted_printable_with_soft_line_breaks() -> None:
-    text = ("BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Erdo=C4=9Fan;Eren;;;\r\n"
-            "FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Eren Erdo=C4=9F=\r\nan\r\n"
-            "TEL;CELL;PREF:+90 555 010 2030\r\nTEL;HOME:+90 555 010 9999\r\n"
-            "NOTE;ENCODING=QUOTED-PRINTABLE;CHARSET=ISO-8859-1:Caf=E9=0D=0Avisit\r\n"
-            "EMAIL;INTERNET:eren@example.com\r\nEND:VCARD\r\n")
+    text = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Erdo=C4=9Fan;Eren;;;\r\n"
+        "FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Eren Erdo=C4=9F=\r\nan\r\n"
+        "TEL;CELL;PREF:+90 555 010 2030\r\nTEL;HOME:+90 555 010 9999\r\n"
+        "NOTE;ENCODING=QUOTED-PRINTABLE;CHARSET=ISO-8859-1:Caf=E9=0D=0Avisit\r\n"
+        "EMAIL;INTERNET:eren@example.com\r\nEND:VCARD\r\n"
+    )
     (card,) = parse_vcards(text)
     contact = Contact.from_vcard(card)
     assert contact.full_name == "Eren Erdoğan"
@@ -118,11 +124,13 @@ def test_reads_vcard_21_quoted_printable_with_soft_line_breaks() -> None:
 
 
 def test_reads_vcard_3_and_4_preferences_folding_groups_and_tabs() -> None:
-    text = ("BEGIN:VCARD\nVERSION:3.0\nFN:Sam Lee\nN:Lee;Sam;;;\nEMAIL;TYPE=INTERNET:second@example.com\n"
-            "EMAIL;TYPE=INTERNET,pref:first@example.com\nitem1.TEL:+1 555 0100\nitem1.X-ABLabel:work\n"
-            "NICKNAME:Sammy,The\\, Legend\nNOTE:folded with a\n\ttab continuation\nEND:VCARD\n"
-            "BEGIN:VCARD\nVERSION:4.0\nFN:Sam Ortiz\nEMAIL;PREF=2:b@example.com\nEMAIL;PREF=1:a@example.com\n"
-            "TEL;VALUE=uri;TYPE=cell:tel:+1-555-0101\nEND:VCARD\n")
+    text = (
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Sam Lee\nN:Lee;Sam;;;\nEMAIL;TYPE=INTERNET:second@example.com\n"
+        "EMAIL;TYPE=INTERNET,pref:first@example.com\nitem1.TEL:+1 555 0100\nitem1.X-ABLabel:work\n"
+        "NICKNAME:Sammy,The\\, Legend\nNOTE:folded with a\n\ttab continuation\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:4.0\nFN:Sam Ortiz\nEMAIL;PREF=2:b@example.com\nEMAIL;PREF=1:a@example.com\n"
+        "TEL;VALUE=uri;TYPE=cell:tel:+1-555-0101\nEND:VCARD\n"
+    )
     lee, ortiz = (Contact.from_vcard(c) for c in parse_vcards(text))
     assert lee.emails == ("first@example.com", "second@example.com")
     assert lee.nicknames == ("Sammy", "The, Legend")
@@ -136,7 +144,7 @@ def test_reads_vcard_3_and_4_preferences_folding_groups_and_tabs() -> None:
 def test_quoted_parameters_and_rfc6868_escapes() -> None:
     prop = VCardProperty("ADR", "x", (("LABEL", ('Main St; "A", 1\nNY',)),))
     line = serialize_property(prop)
-    assert line.startswith('ADR;LABEL="Main St; ^\'A^\', 1^nNY":')
+    assert line.startswith("ADR;LABEL=\"Main St; ^'A^', 1^nNY\":")
     (card,) = parse_vcards(f"BEGIN:VCARD\r\n{line}\r\nEND:VCARD\r\n")
     assert card.first("ADR").param("LABEL") == ('Main St; "A", 1\nNY',)
 
@@ -147,17 +155,33 @@ def test_writer_refuses_invalid_property_names() -> None:
 
 
 def test_name_falls_back_to_n_org_then_email() -> None:
-    text = ("BEGIN:VCARD\nN:Brandt;Ottilie;;;\nEND:VCARD\nBEGIN:VCARD\nORG:Acme;Sales\nEND:VCARD\n"
-            "BEGIN:VCARD\nEMAIL:only@example.com\nEND:VCARD\nBEGIN:VCARD\nNOTE:nothing\nEND:VCARD\n")
+    text = (
+        "BEGIN:VCARD\nN:Brandt;Ottilie;;;\nEND:VCARD\nBEGIN:VCARD\nORG:Acme;Sales\nEND:VCARD\n"
+        "BEGIN:VCARD\nEMAIL:only@example.com\nEND:VCARD\nBEGIN:VCARD\nNOTE:nothing\nEND:VCARD\n"
+    )
     assert [Contact.from_vcard(c).full_name for c in parse_vcards(text)] == [
-        "Ottilie Brandt", "Acme", "only@example.com", ""]
+        "Ottilie Brandt",
+        "Acme",
+        "only@example.com",
+        "",
+    ]
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("Eren Erdoğan", "eren erdogan"), ("Björn", "bjorn"), ("Maëlle", "maelle"), ("Tío Manuel", "tio manuel"),
-    ("Mustafa Aydın", "mustafa aydin"), ("Søren Łukasz", "soren lukasz"), ("O'Brien", "obrien"),
-    ("Wen-Hao", "wen hao"), ("  ÉCOLE  ", "ecole"), ("Straße", "strasse"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Eren Erdoğan", "eren erdogan"),
+        ("Björn", "bjorn"),
+        ("Maëlle", "maelle"),
+        ("Tío Manuel", "tio manuel"),
+        ("Mustafa Aydın", "mustafa aydin"),
+        ("Søren Łukasz", "soren lukasz"),
+        ("O'Brien", "obrien"),
+        ("Wen-Hao", "wen hao"),
+        ("  ÉCOLE  ", "ecole"),
+        ("Straße", "strasse"),
+    ],
+)
 def test_normalize_name_is_accent_and_case_insensitive(raw: str, expected: str) -> None:
     assert normalize_name(raw) == expected
 
@@ -172,25 +196,28 @@ def book(tmp_path: Path) -> LocalContacts:
     return LocalContacts(tmp_path / "contacts")
 
 
-@pytest.mark.parametrize(("query", "email"), [
-    ("Eren Erdoğan", "eren.erdogan@example.com"),
-    ("Eren Erdogan", "eren.erdogan@example.com"),  # accents
-    ("eren", "eren.erdogan@example.com"),  # first name only
-    ("Erdogan", "eren.erdogan@example.com"),  # last name only
-    ("Erin Erdogan", "eren.erdogan@example.com"),  # typo
-    ("Bjoern", "bjorn@example.org"),  # German transliteration
-    ("Maelle", "maelle.durand@example.net"),
-    ("Tío Manuel", "manuel.ortega@example.com"),  # nickname
-    ("tio manuel", "manuel.ortega@example.com"),
-    ("Abuela Rosa", "rosa.martinez@example.com"),
-    ("Mom", "maria.alves@example.com"),
-    ("Professor Okonkwo", "a.okonkwo@example.org"),  # honorific + last name
-    ("Katya", "ekaterina.volkova@example.com"),
-    ("Wenhao", "wenhao.chen@example.com"),
-    ("Ilona", "ilona.kovacs@example.com"),  # from the vCard 3 file, TYPE=pref first
-    ("Sam L", "sam.lee@example.com"),  # an initial disambiguates
-    ("sam.ortiz@example.org", "sam.ortiz@example.org"),  # literal address
-])
+@pytest.mark.parametrize(
+    ("query", "email"),
+    [
+        ("Eren Erdoğan", "eren.erdogan@example.com"),
+        ("Eren Erdogan", "eren.erdogan@example.com"),  # accents
+        ("eren", "eren.erdogan@example.com"),  # first name only
+        ("Erdogan", "eren.erdogan@example.com"),  # last name only
+        ("Erin Erdogan", "eren.erdogan@example.com"),  # typo
+        ("Bjoern", "bjorn@example.org"),  # German transliteration
+        ("Maelle", "maelle.durand@example.net"),
+        ("Tío Manuel", "manuel.ortega@example.com"),  # nickname
+        ("tio manuel", "manuel.ortega@example.com"),
+        ("Abuela Rosa", "rosa.martinez@example.com"),
+        ("Mom", "maria.alves@example.com"),
+        ("Professor Okonkwo", "a.okonkwo@example.org"),  # honorific + last name
+        ("Katya", "ekaterina.volkova@example.com"),
+        ("Wenhao", "wenhao.chen@example.com"),
+        ("Ilona", "ilona.kovacs@example.com"),  # from the vCard 3 file, TYPE=pref first
+        ("Sam L", "sam.lee@example.com"),  # an initial disambiguates
+        ("sam.ortiz@example.org", "sam.ortiz@example.org"),  # literal address
+    ],
+)
 def test_get_email_address_finds_the_right_person(book: LocalContacts, query: str, email: str) -> None:
     assert book.get_email_address(query) == email
 
@@ -240,10 +267,12 @@ def test_duplicates_with_the_same_answer_are_not_ambiguous(tmp_path: Path) -> No
 
 def test_reads_every_vcard_file_and_odd_encodings(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "more.VCF").write_bytes("BEGIN:VCARD\r\nFN:Cem Özdemir\r\nTEL:0100\r\nEND:VCARD\r\n"
-                                               .encode("cp1252"))
-    (tmp_path / "bom.vcf").write_bytes("\ufeffBEGIN:VCARD\nFN:Aylin Çelik\nEMAIL:aylin@example.com\nEND:VCARD\n"
-                                       .encode("utf-8"))
+    (tmp_path / "sub" / "more.VCF").write_bytes(
+        "BEGIN:VCARD\r\nFN:Cem Özdemir\r\nTEL:0100\r\nEND:VCARD\r\n".encode("cp1252")
+    )
+    (tmp_path / "bom.vcf").write_bytes(
+        "\ufeffBEGIN:VCARD\nFN:Aylin Çelik\nEMAIL:aylin@example.com\nEND:VCARD\n".encode("utf-8")
+    )
     (tmp_path / ".hidden.vcf").write_text("BEGIN:VCARD\nFN:Ghost\nEMAIL:g@example.com\nEND:VCARD\n")
     (tmp_path / "notes.txt").write_text("BEGIN:VCARD\nFN:Not A Card File\nEND:VCARD\n")
     book = LocalContacts(tmp_path)
@@ -274,10 +303,42 @@ def test_add_contact_appends_a_vcard4_card_and_keeps_existing_bytes(tmp_path: Pa
 
 
 # Every name the hand-written eval set (shared/data/handwritten-dev.jsonl) looks up.
-EVAL_NAMES = ["Tío Manuel", "Cosmin", "Abuela Rosa", "Zeynep", "Yusuf", "Wen-Hao", "Thuy", "Teodora", "Sunita",
-              "Rosalind", "Ravi", "Paloma", "Ottilie", "Nadia", "Mustafa", "Maëlle", "Matías", "Lorcan", "Leonie",
-              "Kaveh", "Kalinda", "Kalani", "Ilse", "Ilona", "Hyun", "Greer", "Esteban", "Ekaterina", "Deniz", "Cem",
-              "Bram", "Björn", "Aylin", "Aditya"]
+EVAL_NAMES = [
+    "Tío Manuel",
+    "Cosmin",
+    "Abuela Rosa",
+    "Zeynep",
+    "Yusuf",
+    "Wen-Hao",
+    "Thuy",
+    "Teodora",
+    "Sunita",
+    "Rosalind",
+    "Ravi",
+    "Paloma",
+    "Ottilie",
+    "Nadia",
+    "Mustafa",
+    "Maëlle",
+    "Matías",
+    "Lorcan",
+    "Leonie",
+    "Kaveh",
+    "Kalinda",
+    "Kalani",
+    "Ilse",
+    "Ilona",
+    "Hyun",
+    "Greer",
+    "Esteban",
+    "Ekaterina",
+    "Deniz",
+    "Cem",
+    "Bram",
+    "Björn",
+    "Aylin",
+    "Aditya",
+]
 
 
 def test_demo_workspace_answers_every_eval_lookup(book: LocalContacts) -> None:

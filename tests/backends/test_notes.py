@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pocketagent.backends.demo_contacts import write_demo_personal_data
-from pocketagent.backends.local.contacts import AmbiguousMatchError, NoMatchError
+from pocketagent.backends.local.matching import AmbiguousMatchError, NoMatchError
 from pocketagent.backends.local.notes import LocalNotes, NoteExistsError
 from pocketagent.errors import ToolError
 
@@ -28,7 +28,8 @@ def demo(tmp_path: Path) -> LocalNotes:
 
 def test_create_then_open(vault: LocalNotes, tmp_path: Path) -> None:
     assert vault.create_note("Parking spot", "level P3, row G, near the elevator", "") == (
-        "Created note 'Parking spot' in folder Notes.")
+        "Created note 'Parking spot' in folder Notes."
+    )
     assert (tmp_path / "Notes" / "Parking spot.md").read_text() == "level P3, row G, near the elevator\n"
     assert vault.open_note("Parking spot", "") == "level P3, row G, near the elevator\n"
     assert vault.open_note("parking spot", "notes") == "level P3, row G, near the elevator\n"
@@ -71,7 +72,8 @@ def test_unknown_note_and_folder(demo: LocalNotes) -> None:
 
 def test_append_adds_a_line_to_the_matched_note(demo: LocalNotes, tmp_path: Path) -> None:
     assert demo.append_note_content("Home", "call plumber re: water heater", "Household") == (
-        "Appended to note 'Home' in folder Household.")
+        "Appended to note 'Home' in folder Household."
+    )
     assert demo.open_note("Home", "").endswith("- Water heater is making noises\ncall plumber re: water heater\n")
     path = tmp_path / "notes" / "Work" / "Board.md"
     path.write_text("no trailing newline")
@@ -93,16 +95,19 @@ def test_create_refuses_to_replace_an_existing_note(vault: LocalNotes, tmp_path:
     assert (tmp_path / "Notes" / "Ideas.md").read_text() == "first\n"
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda v: v.create_note("", "x", ""), "name must not be empty"),
-    (lambda v: v.create_note(None, "x", ""), "name must be a string"),
-    (lambda v: v.create_note("x", 5, ""), "content must be a string"),
-    (lambda v: v.create_note("...", "x", ""), "cannot be used as a file name"),
-    (lambda v: v.create_note("x", "y", "../.."), "folder '..' cannot be used"),
-    (lambda v: v.open_note("", ""), "name must not be empty"),
-    (lambda v: v.open_note("x", 3), "folder must be a string"),
-    (lambda v: v.append_note_content("x", "", ""), "content must not be empty"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda v: v.create_note("", "x", ""), "name must not be empty"),
+        (lambda v: v.create_note(None, "x", ""), "name must be a string"),
+        (lambda v: v.create_note("x", 5, ""), "content must be a string"),
+        (lambda v: v.create_note("...", "x", ""), "cannot be used as a file name"),
+        (lambda v: v.create_note("x", "y", "../.."), "folder '..' cannot be used"),
+        (lambda v: v.open_note("", ""), "name must not be empty"),
+        (lambda v: v.open_note("x", 3), "folder must be a string"),
+        (lambda v: v.append_note_content("x", "", ""), "content must not be empty"),
+    ],
+)
 def test_bad_input_is_a_clear_error(vault: LocalNotes, call, message: str) -> None:
     with pytest.raises(ToolError, match=message):
         call(vault)
@@ -130,8 +135,9 @@ def test_empty_note_says_so(vault: LocalNotes) -> None:
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), min_size=1,
-               max_size=200))
+@given(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), min_size=1, max_size=200)
+)
 def test_content_round_trips(tmp_path: Path, content: str) -> None:
     vault = LocalNotes(tmp_path / "vault")
     name = f"n{abs(hash(content))}"

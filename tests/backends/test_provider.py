@@ -398,7 +398,14 @@ def test_dry_run_looks_things_up_but_changes_nothing(tmp_path, demo_home):
 def radicale(tmp_path: Path, start_radicale) -> Iterator[str]:
     """A real Radicale on loopback with htpasswd auth (user alex, password from the environment in the test)."""
     (tmp_path / "users").write_text("alex:dav-secret\n")
-    auth = ("--auth-type", "htpasswd", "--auth-htpasswd-filename", str(tmp_path / "users"), "--auth-htpasswd-encryption", "plain")
+    auth = (
+        "--auth-type",
+        "htpasswd",
+        "--auth-htpasswd-filename",
+        str(tmp_path / "users"),
+        "--auth-htpasswd-encryption",
+        "plain",
+    )
     with start_radicale(tmp_path, *auth) as url:
         yield url
 

@@ -41,7 +41,8 @@ from pocketagent.backends.local.calendar import (
     result_sentence,
     wrap_in_calendar,
 )
-from pocketagent.backends.local.contacts import Contact, ContactBook, parse_vcards, serialize_vcards
+from pocketagent.backends.local.contacts import Contact, ContactBook
+from pocketagent.backends.local.vcard import parse_vcards, serialize_vcards
 from pocketagent.errors import ToolError
 
 DEFAULT_TIMEOUT_S = 15.0

@@ -19,7 +19,8 @@ from pathlib import Path
 from pocketagent.backends.dates import DateRules
 from pocketagent.backends.local.atomic import atomic_write_text
 from pocketagent.backends.local.calendar import prepare_event, prepare_reminder, wrap_in_calendar
-from pocketagent.backends.local.contacts import Contact, serialize_vcards
+from pocketagent.backends.local.contacts import Contact
+from pocketagent.backends.local.vcard import serialize_vcards
 
 # (full name, given, family, nicknames, email, phone)
 _CONTACTS_V4: list[tuple[str, str, str, tuple[str, ...], str, str]] = [

@@ -26,13 +26,8 @@ import icalendar
 
 from pocketagent.backends.dates import DateRules, event_end, parse_datetime, parse_optional_datetime
 from pocketagent.backends.local.atomic import atomic_write_bytes, locked
-from pocketagent.backends.local.contacts import (
-    Candidate,
-    looks_like_email,
-    match_names,
-    normalize_name,
-    read_user_file,
-)
+from pocketagent.backends.local.contacts import looks_like_email
+from pocketagent.backends.local.matching import Candidate, match_names, normalize_name, read_user_file
 from pocketagent.errors import ToolError
 
 DEFAULT_CALENDAR = "Calendar"
@@ -89,8 +84,10 @@ def parse_invitees(invitees: object) -> list[tuple[str, str]]:
             name, address = parseaddr(piece.strip())
             address = address.removeprefix("mailto:")
             if not looks_like_email(address):
-                raise ToolError(f"invitee {piece.strip()!r} is not an email address; "
-                                "look the person up with get_email_address first")
+                raise ToolError(
+                    f"invitee {piece.strip()!r} is not an email address; "
+                    "look the person up with get_email_address first"
+                )
             if address.lower() not in {a.lower() for _, a in parsed}:
                 parsed.append((name, address))
     return parsed
@@ -174,7 +171,8 @@ def prepare_event(
         event.add("attendee", attendee, encode=0)
     event.add("status", "CONFIRMED")
     details = (f", at {place}" if place else "") + (
-        f", inviting {', '.join(a for _, a in attendees)}" if attendees else "")
+        f", inviting {', '.join(a for _, a in attendees)}" if attendees else ""
+    )
     return PreparedItem(event, summary, f"on {when}", details, warning)
 
 
@@ -236,8 +234,13 @@ def result_sentence(kind: str, item: PreparedItem, collection_kind: str, collect
 def clean_collection_name(name: str, kind: str) -> str:
     """A calendar/list name usable as a file stem; path tricks and control characters are refused."""
     cleaned = " ".join(name.split())
-    if (not cleaned or cleaned.startswith(".") or any(c in cleaned for c in "/\\:")
-            or any(ord(c) < 32 for c in cleaned) or len(cleaned) > 100):
+    if (
+        not cleaned
+        or cleaned.startswith(".")
+        or any(c in cleaned for c in "/\\:")
+        or any(ord(c) < 32 for c in cleaned)
+        or len(cleaned) > 100
+    ):
         raise ToolError(f"{kind} name {name!r} cannot be used; use plain words such as 'Work'")
     return cleaned
 
@@ -274,8 +277,11 @@ class IcsDirectory:
         """Calendar names (file stems), sorted."""
         if not self.directory.is_dir():
             return []
-        return sorted(p.stem for p in self.directory.iterdir()
-                      if p.suffix.lower() == ".ics" and p.is_file() and not p.name.startswith("."))
+        return sorted(
+            p.stem
+            for p in self.directory.iterdir()
+            if p.suffix.lower() == ".ics" and p.is_file() and not p.name.startswith(".")
+        )
 
     def path(self, name: str) -> Path:
         return self.directory / f"{name}.ics"

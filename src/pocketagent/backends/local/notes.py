@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pocketagent.backends.local.atomic import atomic_write_text, locked
-from pocketagent.backends.local.contacts import (
+from pocketagent.backends.local.matching import (
     Candidate,
     NoMatchError,
     match_names,
@@ -101,8 +101,11 @@ class LocalNotes:
         """Existing folders (relative paths), including empty ones."""
         if not self.directory.is_dir():
             return []
-        return sorted(p.relative_to(self.directory).as_posix() for p in self.directory.rglob("*")
-                      if p.is_dir() and not any(x.startswith(".") for x in p.relative_to(self.directory).parts))
+        return sorted(
+            p.relative_to(self.directory).as_posix()
+            for p in self.directory.rglob("*")
+            if p.is_dir() and not any(x.startswith(".") for x in p.relative_to(self.directory).parts)
+        )
 
     def _match_folder(self, folder: str) -> str:
         folders = self.folders()
@@ -159,8 +162,7 @@ class LocalNotes:
             target_folder = self._folder_for_create(requested)
             for note in self.notes():
                 if note.folder == target_folder and note.name.casefold() == title.casefold():
-                    raise NoteExistsError(f"note '{note.label}' already exists; "
-                                          "use append_note_content to add to it")
+                    raise NoteExistsError(f"note '{note.label}' already exists; use append_note_content to add to it")
             path = self.directory / target_folder / f"{title}{NOTE_SUFFIX}"
             atomic_write_text(path, text if not text or text.endswith("\n") else text + "\n")
         return f"Created note '{title}' in folder {target_folder}."

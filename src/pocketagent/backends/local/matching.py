@@ -1,0 +1,178 @@
+"""Fuzzy name matching shared by contacts, notes and calendars, and reading users' text files.
+
+Lookup (`match_names`) is accent-insensitive ("Eren Erdogan" finds "Eren Erdoğan"),
+accepts a first or last name alone, a nickname, honorifics ("Professor Okonkwo") and small
+typos, and never guesses: several equally good matches are an `AmbiguousMatchError`
+listing them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from pocketagent.errors import ToolError
+
+T = TypeVar("T")
+
+_FOLD = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "þ": "th",
+        "Þ": "TH",
+        "ı": "i",
+    }
+)
+_HONORIFICS = frozenset(["mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "prof", "professor", "sir", "madam", "dame"])
+_FUZZY_CUTOFF = 0.75
+_TIE_MARGIN = 0.04
+
+
+def normalize_name(text: str) -> str:
+    """Lower-case, accent-free, punctuation-free form of a name, for comparisons."""
+    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"['’ʼ`]", "", text)
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+class NoMatchError(ToolError):
+    """Nothing matches a name; the message lists close names when there are any."""
+
+
+class AmbiguousMatchError(ToolError):
+    """Several items match a name equally well; `choices` holds their labels."""
+
+    def __init__(self, message: str, choices: list[str]):
+        super().__init__(message)
+        self.choices = choices
+
+
+@dataclass(frozen=True)
+class Candidate(Generic[T]):
+    """Something findable by name: `names` match as a whole, `aliases` are nicknames."""
+
+    item: T
+    label: str
+    names: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MatchResult(Generic[T]):
+    matches: list[Candidate[T]]
+    suggestions: list[str]
+
+
+def _similarity(query: str, key: str) -> float:
+    whole = difflib.SequenceMatcher(None, query, key).ratio()
+    compact = difflib.SequenceMatcher(None, query.replace(" ", ""), key.replace(" ", "")).ratio()
+    q_tokens, k_tokens = query.split(), key.split()
+    tokens = 0.0
+    if q_tokens and len(q_tokens) <= len(k_tokens):
+        tokens = sum(max(difflib.SequenceMatcher(None, q, k).ratio() for k in k_tokens) for q in q_tokens)
+        tokens /= len(q_tokens)
+    return max(whole, compact, tokens)
+
+
+def _token_subset(query_tokens: list[str], key: str) -> bool:
+    key_tokens = key.split()
+    remaining = list(key_tokens)
+    exact = 0
+    for token in query_tokens:
+        hit = next((k for k in remaining if k == token), None)
+        if hit is None and len(token) == 1:  # an initial: "Sam L"
+            hit = next((k for k in remaining if k.startswith(token)), None)
+        elif hit is not None:
+            exact += 1
+        if hit is None:
+            return False
+        remaining.remove(hit)
+    return exact > 0
+
+
+def match_names(query: str, candidates: Sequence[Candidate[T]]) -> MatchResult[T]:
+    """Candidates matching `query`, best tier only: exact full name, then nickname or part of
+    the name ("Sam" → "Sam Lee"), then typo-tolerant similarity. Several results mean a tie."""
+    q = normalize_name(query)
+    if not q:
+        return MatchResult([], [])
+    keyed = [
+        (c, [normalize_name(n) for n in c.names if n], [normalize_name(a) for a in c.aliases if a]) for c in candidates
+    ]
+    for attempt in _query_variants(q):
+        compact = attempt.replace(" ", "")
+        exact = [c for c, names, _ in keyed if any(attempt == k or compact == k.replace(" ", "") for k in names)]
+        if exact:
+            return MatchResult(exact, [])
+        tokens = attempt.split()
+        partial = [
+            c
+            for c, names, aliases in keyed
+            if attempt in aliases or any(_token_subset(tokens, k) for k in names + aliases)
+        ]
+        if partial:
+            return MatchResult(partial, [])
+    scored = sorted(
+        (
+            (max((_similarity(q, k) for k in names + aliases), default=0.0), i)
+            for i, (c, names, aliases) in enumerate(keyed)
+        ),
+        key=lambda pair: (-pair[0], pair[1]),
+    )
+    if scored and scored[0][0] >= _FUZZY_CUTOFF:
+        best = scored[0][0]
+        return MatchResult([keyed[i][0] for s, i in scored if s >= max(best - _TIE_MARGIN, _FUZZY_CUTOFF)], [])
+    suggestions = [keyed[i][0].label for s, i in scored[:3] if s >= 0.6]
+    return MatchResult([], suggestions)
+
+
+def _query_variants(q: str) -> list[str]:
+    tokens = q.split()
+    stripped = [t for t in tokens if t not in _HONORIFICS]
+    return [q] + ([" ".join(stripped)] if stripped and len(stripped) < len(tokens) else [])
+
+
+def pick_one(query: str, candidates: Sequence[Candidate[T]], kind: str, hint: str = "say which") -> Candidate[T]:
+    """The single candidate matching `query`, or a `NoMatchError` / `AmbiguousMatchError`."""
+    result = match_names(query, candidates)
+    if len(result.matches) == 1:
+        return result.matches[0]
+    if result.matches:
+        labels = [c.label for c in result.matches]
+        raise AmbiguousMatchError(f"{len(labels)} {kind}s match {query!r}: {', '.join(labels)} — {hint}", labels)
+    close = f"; did you mean {', '.join(result.suggestions)}?" if result.suggestions else ""
+    raise NoMatchError(f"no {kind} matches {query!r}{close}")
+
+
+def read_text_any_encoding(data: bytes) -> str:
+    """Decode a user file: UTF-8 (with or without BOM), else Windows-1252 (old exports)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def read_user_file(path: Path) -> bytes:
+    """A file's bytes, or a `ToolError` naming the file (unreadable, vanished, a directory)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ToolError(f"cannot read {path}: {exc.strerror or exc}") from None
