@@ -91,6 +91,10 @@ def llama_server(default_model_path: Path, tmp_path_factory: pytest.TempPathFact
         str(port),
         "--n_ctx",
         str(SERVER_N_CTX),
+        # By default the server ends a running stream (as if complete) when another request
+        # arrives; tests that send concurrent requests need each reply whole.
+        "--interrupt_requests",
+        "False",
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

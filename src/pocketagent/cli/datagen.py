@@ -18,25 +18,27 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pocketagent.data.checks import DatasetChecker
 from pocketagent.data.example import NOW_FORMAT
 from pocketagent.data.formats import export_tinyagent, import_tinyagent, iter_jsonl, read_jsonl, write_jsonl
 from pocketagent.data.pipeline import command_line, default_holdout_paths, load_holdout, write_dataset
-from pocketagent.errors import PocketAgentError
+from pocketagent.errors import ConfigError, PocketAgentError
 from pocketagent.tools.builtin import builtin_registry
 
 _stderr = Console(stderr=True)
 
 
 def _fail(error: Exception) -> typer.Exit:
-    _stderr.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
+    # escape: a message may hold [brackets] (pocketagent[ray], lists); soft_wrap: one line, never wrapped.
+    _stderr.print(f"[red]error:[/red] {escape(str(error))}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(2)
 
 
 @contextmanager
-def _progress(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], None]]:
+def _progress(total: int, label: str, quiet: bool, step: int = 200) -> Iterator[Callable[[int], None]]:
     if quiet or total <= 0:
         yield lambda _n: None
         return
@@ -48,7 +50,7 @@ def _progress(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], N
         def advance(n: int) -> None:
             # Refreshing per example would cost more than making it; update in steps.
             pending[0] += n
-            if pending[0] >= 200:
+            if pending[0] >= step:
                 progress.advance(task, pending[0])
                 pending[0] = 0
 
@@ -132,6 +134,142 @@ def offline(
             f"wrote {total} examples ({', '.join(f'{k} {len(v)}' for k, v in run.splits.items())}) to {out}",
             f"candidates {run.card.candidates}, rejected {sum(run.card.rejections.values())} {run.card.rejections}",
             f"held-out requests checked: {len(queries)}; {seconds:.1f} s ({payload['examples_per_second']} examples/s)",
+        ],
+    )
+
+
+def llm(
+    out: Annotated[Path, typer.Option("--out", help="Directory for train/val/test.jsonl and card.md.")],
+    endpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--endpoint",
+            help="OpenAI-compatible base URL (usually ending in /v1); repeatable, prompts go round-robin. "
+            "Default: the openai_base_url setting.",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model name sent to the endpoints. Default: the model setting.")
+    ] = None,
+    prompts: Annotated[int, typer.Option(min=1, help="Prompts (LLM requests) to send.")] = 50,
+    per_prompt: Annotated[int, typer.Option(min=1, max=20, help="New requests asked for per prompt.")] = 4,
+    tools_per_prompt: Annotated[int, typer.Option(min=1, max=16, help="Size of the sampled tool subset.")] = 4,
+    seeds_per_prompt: Annotated[int, typer.Option(min=1, max=10, help="Seed examples shown per prompt.")] = 3,
+    val: Annotated[int, typer.Option(min=0, help="Validation examples (taken from what passed the checks).")] = 0,
+    test: Annotated[int, typer.Option(min=0, help="Test examples (taken from what passed the checks).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for prompts, sampling and splits.")] = 0,
+    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")] = 0.8,
+    max_tokens: Annotated[int, typer.Option(min=16, help="Most tokens per reply.")] = 768,
+    timeout: Annotated[
+        float | None, typer.Option(min=0.1, help="Seconds to wait for a reply. Default: request_timeout_s.")
+    ] = None,
+    grammar: Annotated[
+        bool,
+        typer.Option("--grammar", help="Send a GBNF grammar for the reply format (llama.cpp servers honour it)."),
+    ] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Requests in flight (threads, or Ray actors with --ray).")] = 4,
+    use_ray: Annotated[
+        bool,
+        typer.Option("--ray", help="Run the requests as a Ray Data pipeline (needs the 'ray' extra of pocketagent)."),
+    ] = False,
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster to join (e.g. ray://head:10001). Default: a local Ray instance.")
+    ] = None,
+    ray_batch_size: Annotated[int, typer.Option(min=1, help="Prompts per Ray Data batch.")] = 1,
+    holdout: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="JSONL whose requests must not appear (exact or near) in the data; repeatable. "
+            "Default: the hand-written eval set if found."
+        ),
+    ] = None,
+    no_holdout: Annotated[bool, typer.Option("--no-holdout", help="Skip the held-out leakage check.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Generate a checked dataset with an LLM: sampled tools + seed examples in, new requests and plans out."""
+    from pocketagent.data.generate import llm as gen
+    from pocketagent.llm import GenerationOptions, create_backend
+    from pocketagent.settings import load_settings
+
+    backends: list[Any] = []
+    try:
+        if ray_address and not use_ray:
+            raise ConfigError("--ray-address needs --ray")
+        if use_ray:
+            from pocketagent.data.generate.ray_runner import import_ray
+
+            import_ray()  # fail before any work when Ray is missing
+        settings = load_settings(backend="openai", model=model, request_timeout_s=timeout, openai_grammar=grammar)
+        urls = endpoint or [settings.openai_base_url]
+        endpoint_settings = [settings.model_copy(update={"openai_base_url": url}) for url in urls]
+        registry = builtin_registry()
+        queries = load_holdout([] if no_holdout else (holdout if holdout else default_holdout_paths()))
+        checker = DatasetChecker(registry, holdout_queries=queries)
+        pool = gen.admit_seeds(checker, gen.seed_pool(seed))
+        jobs = gen.sample_jobs(
+            prompts, seed, pool, registry, per_prompt, tools_per_prompt, seeds_per_prompt, endpoints=len(urls)
+        )
+        options = GenerationOptions(max_tokens=max_tokens, temperature=temperature)
+        if use_ray:
+            from pocketagent.data.generate.ray_runner import run_ray
+
+            replies = run_ray(jobs, endpoint_settings, registry, options, workers, grammar, ray_address, ray_batch_size)
+        else:
+            backends = [create_backend(s) for s in endpoint_settings]
+            replies = gen.run_threaded(jobs, backends, registry, options, workers, grammar)
+        model_name = settings.model or "default"
+        args = ["pocketagent", "datagen", "llm", "--out", "DIR", "--endpoint", "URL", "--model", model_name]
+        args += ["--prompts", str(prompts), "--per-prompt", str(per_prompt), "--tools-per-prompt"]
+        args += [str(tools_per_prompt), "--seeds-per-prompt", str(seeds_per_prompt), "--val", str(val)]
+        args += ["--test", str(test), "--seed", str(seed), "--temperature", str(temperature)]
+        args += ["--max-tokens", str(max_tokens)] + (["--grammar"] if grammar else [])
+        started = time.perf_counter()
+        try:
+            with _progress(len(jobs), "prompts", quiet, step=1) as advance:
+                collected = gen.collect_replies(replies, jobs, checker, advance)
+        finally:
+            replies.close()  # stops the thread pool or the Ray pipeline (and a Ray started for it)
+        notes = gen.summary_notes(collected, jobs, model_name)
+        run = gen.build_llm_dataset(collected, val, test, seed, len(queries), command_line(args), notes)
+        written = write_dataset(out, run)
+        seconds = time.perf_counter() - started
+    except PocketAgentError as error:
+        raise _fail(error) from None
+    finally:
+        for backend in backends:
+            backend.close()
+    total = sum(len(v) for v in run.splits.values())
+    payload = {
+        "out": str(out),
+        "files": [str(p) for p in written],
+        "examples": {k: len(v) for k, v in run.splits.items()},
+        "prompts": len(jobs),
+        "replies": collected.replies,
+        "empty_replies": collected.empty_replies,
+        "request_errors": collected.request_errors,
+        "first_request_error": collected.first_error,
+        "candidates": collected.candidates,
+        "rejections": run.card.rejections,
+        "rejection_samples": {k: r.detail for k, r in sorted(run.samples.items())},
+        "holdout_requests": len(queries),
+        "runner": "ray" if use_ray else "threads",
+        "endpoints": len(urls),
+        "completion_tokens": collected.completion_tokens,
+        "request_seconds": round(collected.request_seconds, 2),  # summed over requests (they overlap)
+        "seconds": round(seconds, 2),
+    }
+    _emit(
+        payload,
+        as_json,
+        [
+            f"wrote {total} examples ({', '.join(f'{k} {len(v)}' for k, v in run.splits.items())}) to {out}",
+            (
+                f"prompts {len(jobs)}, replies {collected.replies} ({collected.empty_replies} without a "
+                f"request/plan pair, {collected.request_errors} failed requests)"
+            ),
+            f"candidates {collected.candidates}, rejected {sum(run.card.rejections.values())} {run.card.rejections}",
+            f"held-out requests checked: {len(queries)}; {seconds:.1f} s",
         ],
     )
 
@@ -238,6 +376,7 @@ def register(app: typer.Typer) -> None:
     """Add the `datagen` command group to the main CLI app."""
     datagen = typer.Typer(help="Generate, check and convert planner datasets.", no_args_is_help=True)
     datagen.command("offline")(offline)
+    datagen.command("llm")(llm)
     datagen.command("check")(check)
     datagen.command("import-tinyagent")(import_tinyagent_command)
     datagen.command("export-tinyagent")(export_tinyagent_command)
