@@ -31,6 +31,19 @@ from pocketagent.tools.builtin import builtin_registry
 _stderr = Console(stderr=True)
 
 
+# Options shared by the generating commands.
+HoldoutOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        help="JSONL whose requests must not appear (exact or near) in the data; repeatable. "
+        "Default: the hand-written eval set if found."
+    ),
+]
+NoHoldoutOpt = Annotated[bool, typer.Option("--no-holdout", help="Skip the held-out leakage check.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+
+
 def _fail(error: Exception) -> typer.Exit:
     # escape: a message may hold [brackets] (pocketagent[ray], lists); soft_wrap: one line, never wrapped.
     _stderr.print(f"[red]error:[/red] {escape(str(error))}", markup=True, highlight=False, soft_wrap=True)
@@ -75,16 +88,10 @@ def offline(
     workers: Annotated[
         int, typer.Option(min=1, help="Processes making candidates (output does not depend on it).")
     ] = 1,
-    holdout: Annotated[
-        list[Path] | None,
-        typer.Option(
-            help="JSONL whose requests must not appear (exact or near) in the data; repeatable. "
-            "Default: the hand-written eval set if found."
-        ),
-    ] = None,
-    no_holdout: Annotated[bool, typer.Option("--no-holdout", help="Skip the held-out leakage check.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    holdout: HoldoutOpt = None,
+    no_holdout: NoHoldoutOpt = False,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Generate a checked dataset offline from compositional scenarios (no LLM needed)."""
     from pocketagent.data.generate.offline import generate_offline
@@ -176,16 +183,10 @@ def llm(
         str | None, typer.Option(help="Ray cluster to join (e.g. ray://head:10001). Default: a local Ray instance.")
     ] = None,
     ray_batch_size: Annotated[int, typer.Option(min=1, help="Prompts per Ray Data batch.")] = 1,
-    holdout: Annotated[
-        list[Path] | None,
-        typer.Option(
-            help="JSONL whose requests must not appear (exact or near) in the data; repeatable. "
-            "Default: the hand-written eval set if found."
-        ),
-    ] = None,
-    no_holdout: Annotated[bool, typer.Option("--no-holdout", help="Skip the held-out leakage check.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    holdout: HoldoutOpt = None,
+    no_holdout: NoHoldoutOpt = False,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Generate a checked dataset with an LLM: sampled tools + seed examples in, new requests and plans out."""
     from pocketagent.data.generate import llm as gen
@@ -317,7 +318,7 @@ def import_tinyagent_command(
     keep_failing: Annotated[
         bool, typer.Option("--keep-failing", help="Keep examples that fail the sanity checks.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Convert a TinyAgent-format dataset to our JSONL (examples failing the checks are dropped)."""
     try:
@@ -356,7 +357,7 @@ def import_tinyagent_command(
 def export_tinyagent_command(
     file: Annotated[Path, typer.Argument(help="A dataset JSONL.")],
     out: Annotated[Path, typer.Option("--out", help="The TinyAgent-format JSON file to write.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Convert our JSONL to the TinyAgent dataset JSON format."""
     try:
