@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     # LLM backend
     backend: str = Field("llamacpp", description="LLM backend: llamacpp (in-process) or openai (any compatible server)")
     model: str | None = Field(None, description="GGUF path for llamacpp (default: the packaged model); model name for openai")
+    lora: str | None = Field(None, description="GGUF LoRA adapter applied on top of the model (llamacpp), e.g. a fine-tuned planner")
+    prompt_style: Literal["auto", "full", "compact"] = Field(
+        "auto",
+        description="full: tool descriptions, rules and examples (untuned models); compact: tool signatures only "
+        "(what `pocketagent finetune` trains on); auto: compact when a LoRA adapter is set, else full",
+    )
     n_threads: int = Field(default_factory=available_cores, ge=1)
     n_ctx: int = Field(4096, ge=512)
     n_batch: int = Field(512, ge=8)
@@ -80,6 +86,13 @@ class Settings(BaseSettings):
     # Planning and execution
     now: datetime | None = Field(None, description="the planner's notion of the current time (default: the clock)")
     examples: int = Field(4, ge=0, le=16, description="in-context examples in the planner prompt")
+    tool_rag: bool = Field(
+        True, description="per request, show the planner only the tools it needs and the closest worked examples"
+    )
+    tool_rag_examples: int = Field(2, ge=0, le=16, description="worked examples Tool RAG retrieves per request")
+    tool_rag_dir: Path | None = Field(
+        None, description="trained Tool RAG head and example bank (default: the packaged ones)"
+    )
     tool_timeout_s: float = Field(30.0, gt=0)
     max_replans: int = Field(1, ge=0, le=5)
 
@@ -182,6 +195,12 @@ class Settings(BaseSettings):
     def current_time(self) -> datetime:
         """`now` if set (reproducible plans), else the wall clock to the second."""
         return self.now or datetime.now().replace(microsecond=0)
+
+    def effective_prompt_style(self) -> str:
+        """`prompt_style` with "auto" resolved: a fine-tuned adapter was trained on the compact prompt."""
+        if self.prompt_style == "auto":
+            return "compact" if self.lora else "full"
+        return self.prompt_style
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -18,6 +18,7 @@ from pocketagent.errors import ConfigError
 from pocketagent.llm import create_backend
 from pocketagent.llm.base import LLMBackend
 from pocketagent.settings import Settings
+from pocketagent.toolrag.base import create_selector
 from pocketagent.tools.apps import build_apps
 from pocketagent.tools.builtin import register_builtin_tools
 from pocketagent.tools.registry import ToolContext, ToolRegistry
@@ -63,7 +64,12 @@ def build_registry(settings: Settings) -> ToolRegistry:
 def build_planner(
     settings: Settings, registry: ToolRegistry | None = None, backend: LLMBackend | None = None
 ) -> Planner:
-    """A planner for the configured tools and LLM backend."""
+    """A planner for the configured tools and LLM backend (with Tool RAG unless `tool_rag` is off)."""
+    selector = create_selector(
+        "toolrag" if settings.tool_rag else "all",
+        directory=settings.tool_rag_dir,
+        examples=settings.tool_rag_examples,
+    )
     return Planner(
         backend or create_backend(settings),
         registry or build_registry(settings),
@@ -73,7 +79,9 @@ def build_planner(
             seed=settings.seed,
             grammar=settings.grammar,
             examples=settings.examples,
+            prompt_style=settings.effective_prompt_style(),
         ),
+        selector=selector,
     )
 
 

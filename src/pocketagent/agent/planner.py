@@ -8,12 +8,15 @@ writing the rest of the plan.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
 from datetime import datetime
+from typing import cast
 
+from pocketagent.agent.compact_prompt import compact_messages
 from pocketagent.agent.events import ActionPlanned, Event, PlanReady, PlanStats, PlanToken
 from pocketagent.agent.prompts import DEFAULT_EXAMPLES, Example, planner_messages, select_examples
 from pocketagent.errors import PlanParseError
@@ -21,9 +24,11 @@ from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBacke
 from pocketagent.plan.grammar import build_grammar
 from pocketagent.plan.language import END_OF_PLAN, Action
 from pocketagent.plan.stream import StreamingPlanParser
+from pocketagent.toolrag.base import AllToolsSelector, Selection, ToolSelector
 from pocketagent.tools.registry import ToolRegistry
 
 _DONE = object()
+_GRAMMAR_CACHE_SIZE = 64  # grammars of recent tool selections (a few kB of text each)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class PlannerConfig:
     seed: int = 0
     grammar: bool = True
     examples: int = 4
+    prompt_style: str = "full"  # "compact": tool signatures only, what a fine-tuned adapter was trained on
 
 
 class Planner:
@@ -46,16 +52,52 @@ class Planner:
         registry: ToolRegistry,
         config: PlannerConfig = PlannerConfig(),
         examples: Sequence[Example] = DEFAULT_EXAMPLES,
+        selector: ToolSelector | None = None,
     ) -> None:
+        """`selector` chooses the tools and examples per request (Tool RAG); default: all tools, fixed examples."""
         self.backend = backend
         self.registry = registry
         self.config = config
         self.examples = select_examples(examples, registry, config.examples)
+        self.selector: ToolSelector = selector or AllToolsSelector()
         self._grammar: str | None = build_grammar(list(registry)) if config.grammar else None
+        self._subset_grammars: OrderedDict[tuple[str, ...], str] = OrderedDict()
 
-    def messages(self, query: str, now: datetime, replan_context: str | None = None) -> list[Message]:
-        """The chat messages for one request (fixed prefix first)."""
-        return planner_messages(query, now, self.registry, self.examples, replan_context)
+    def select(self, query: str) -> Selection:
+        """The tools and examples the prompt shows for `query`."""
+        return self.selector.select(query, self.registry)
+
+    def messages(
+        self, query: str, now: datetime, replan_context: str | None = None, selection: Selection | None = None
+    ) -> list[Message]:
+        """The chat messages for one request (system prompt and examples first, the request last)."""
+        if self.config.prompt_style == "compact":
+            # The fine-tuned planner's prompt: every tool's signature, no examples (see compact_prompt).
+            return compact_messages(query, now, self.registry, replan_context)
+        selection = selection or self.select(query)
+        examples = (
+            self.examples
+            if selection.examples is None
+            else [Example(ex.query, ex.plan, ex.now, tuple(ex.tools)) for ex in selection.examples]
+        )
+        return planner_messages(query, now, self.registry, examples, replan_context, tools=selection.tools)
+
+    def request_options(self, selection: Selection) -> GenerationOptions:
+        """`options()` with the grammar narrowed to the selected tools (the model cannot call others)."""
+        options = self.options()
+        if options.grammar is None or len(selection.tools) == len(self.registry):
+            return options
+        return dataclasses.replace(options, grammar=self._grammar_for(selection.tools))
+
+    def _grammar_for(self, tools: tuple[str, ...]) -> str:
+        grammar = self._subset_grammars.get(tools)
+        if grammar is None:
+            grammar = build_grammar(list(self.registry.subset(tools)))
+            self._subset_grammars[tools] = grammar
+            if len(self._subset_grammars) > _GRAMMAR_CACHE_SIZE:
+                self._subset_grammars.popitem(last=False)
+        self._subset_grammars.move_to_end(tools)
+        return grammar
 
     def options(self) -> GenerationOptions:
         return GenerationOptions(
@@ -82,8 +124,9 @@ class Planner:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
         cancel = CancelToken()
-        messages = self.messages(query, now, replan_context)
-        options = self.options()
+        selection = self.select(query)
+        messages = self.messages(query, now, replan_context, selection)
+        options = self.request_options(selection)
 
         def produce() -> None:
             try:

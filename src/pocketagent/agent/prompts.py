@@ -7,7 +7,8 @@ llama.cpp keeps in its KV cache across requests.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -100,12 +101,33 @@ def user_turn(query: str, now: datetime) -> str:
     return f"Today is {describe_now(now)}.\nRequest: {query}"
 
 
-def system_prompt(registry: ToolRegistry) -> str:
-    """The fixed system prompt for a tool set (stable tool order keeps it cacheable)."""
-    tools = "\n".join(tool.prompt_text() for tool in registry)
+def rules_for(registry: ToolRegistry, shown: Collection[str]) -> str:
+    """RULES without the lines about tools of `registry` none of which are `shown`.
+
+    With every tool shown (or for a registry the rules never name) this is RULES itself.
+    """
+    patterns = {name: re.compile(rf"\b{re.escape(name)}\b") for name in registry.names()}
+    shown_set = set(shown)
+    kept = []
+    for line in RULES.splitlines():
+        named = {name for name, pattern in patterns.items() if pattern.search(line)}
+        if not named or named & shown_set:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def system_prompt(registry: ToolRegistry, tools: Collection[str] | None = None) -> str:
+    """The system prompt for a tool set, or for the `tools` of it that Tool RAG selected.
+
+    Tools keep the registry's order, so the same selection always gives the same text
+    (and the prompt prefix stays cacheable).
+    """
+    shown = registry if tools is None else registry.subset(tools)
+    rules = RULES if tools is None else rules_for(registry, shown.names())
+    text = "\n".join(tool.prompt_text() for tool in shown)
     return (
         "You are a planner. Turn the user's request into a plan of tool calls.\n\n"
-        f"Tools:\n{tools}\n\n{RULES}"
+        f"Tools:\n{text}\n\n{rules}"
     )
 
 
@@ -121,9 +143,13 @@ def planner_messages(
     registry: ToolRegistry,
     examples: Sequence[Example] = (),
     replan_context: str | None = None,
+    tools: Collection[str] | None = None,
 ) -> list[Message]:
-    """System prompt, example turns, then the request (and, when replanning, what went wrong)."""
-    messages = [Message("system", system_prompt(registry))]
+    """System prompt, example turns, then the request (and, when replanning, what went wrong).
+
+    `tools`: show only these tools of the registry (Tool RAG); None shows them all.
+    """
+    messages = [Message("system", system_prompt(registry, tools))]
     for example in examples:
         messages.append(Message("user", user_turn(example.query, datetime.strptime(example.now, NOW_FORMAT))))
         messages.append(Message("assistant", example.plan))

@@ -30,7 +30,7 @@ from pocketagent.evaluation.report import (
 )
 
 # make_plan_fn(settings overrides) -> plan_fn. Overrides hold only the flags the user gave,
-# keyed by Settings field name (model, backend, examples, grammar, max_tokens, seed).
+# keyed by Settings field name (model, backend, examples, grammar, tool_rag, max_tokens, seed).
 MakePlanFn = Callable[[dict[str, Any]], PlanFn]
 
 
@@ -119,6 +119,11 @@ def register(app: typer.Typer, make_plan_fn: MakePlanFn) -> None:
         grammar: Annotated[
             bool | None, typer.Option("--grammar/--no-grammar", help="grammar-constrained decoding")
         ] = None,
+        tool_rag: Annotated[
+            bool | None, typer.Option("--tool-rag/--no-tool-rag", help="per-request tool and example selection")
+        ] = None,
+        lora: Annotated[str | None, typer.Option(help="GGUF LoRA adapter on the model (fine-tuned planner)")] = None,
+        prompt_style: Annotated[str | None, typer.Option(help="full, compact (fine-tuned) or auto")] = None,
         max_tokens: Annotated[int | None, typer.Option(help="max tokens per plan")] = None,
         seed: Annotated[int | None, typer.Option(help="sampling seed")] = None,
         edit_distance_timeout: Annotated[
@@ -145,6 +150,9 @@ def register(app: typer.Typer, make_plan_fn: MakePlanFn) -> None:
                     "backend": backend,
                     "examples": examples,
                     "grammar": grammar,
+                    "tool_rag": tool_rag,
+                    "lora": lora,
+                    "prompt_style": prompt_style,
                     "max_tokens": max_tokens,
                     "seed": seed,
                 }.items()

@@ -35,6 +35,15 @@ ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="GGUF pat
 BackendOpt = Annotated[Optional[str], typer.Option("--backend", "-b", help="LLM backend: llamacpp or openai.")]
 NoGrammarOpt = Annotated[bool, typer.Option("--no-grammar", help="Do not constrain decoding with the plan grammar.")]
 NowOpt = Annotated[Optional[str], typer.Option("--now", help='The planner\'s "today", as "YYYY-MM-DD HH:MM:SS".')]
+ToolRagOpt = Annotated[
+    Optional[bool],
+    typer.Option("--tool-rag/--no-tool-rag", help="Show the model only the tools and examples the request needs."),
+]
+LoraOpt = Annotated[Optional[str], typer.Option("--lora", help="GGUF LoRA adapter on top of the model (a fine-tuned planner).")]
+PromptStyleOpt = Annotated[
+    Optional[str],
+    typer.Option("--prompt-style", help="full (descriptions, rules, examples), compact (signatures; fine-tuned), auto."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the live view.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show plan text, token counts and error details.")]
 
@@ -71,6 +80,9 @@ def plan(
     backend: BackendOpt = None,
     no_grammar: NoGrammarOpt = False,
     now: NowOpt = None,
+    tool_rag: ToolRagOpt = None,
+    lora: LoraOpt = None,
+    prompt_style: PromptStyleOpt = None,
     json_output: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -79,7 +91,10 @@ def plan(
 
     text = read_request(request)
     with handle_errors(verbose):
-        settings = settings_from_flags(model=model, backend=backend, no_grammar=no_grammar, now=now, verbose=verbose)
+        settings = settings_from_flags(
+            model=model, backend=backend, no_grammar=no_grammar, now=now, verbose=verbose, tool_rag=tool_rag,
+            lora=lora, prompt_style=prompt_style,
+        )
         planner = build_planner(settings)
         out = Console()
         stream_tokens = not json_output and out.is_terminal
@@ -111,6 +126,9 @@ def run(
     backend: BackendOpt = None,
     no_grammar: NoGrammarOpt = False,
     now: NowOpt = None,
+    tool_rag: ToolRagOpt = None,
+    lora: LoraOpt = None,
+    prompt_style: PromptStyleOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what each action would do; change nothing.")] = False,
     send: Annotated[bool, typer.Option("--send", help="Really send email/SMS instead of saving drafts.")] = False,
     apps: Annotated[Optional[str], typer.Option("--apps", help="App backends for the tools (e.g. recorder).")] = None,
@@ -126,7 +144,8 @@ def run(
     with handle_errors(verbose):
         settings = settings_from_flags(
             model=model, backend=backend, no_grammar=no_grammar, now=now, verbose=verbose,
-            dry_run=dry_run or None, send=send or None, apps=apps,
+            dry_run=dry_run or None, send=send or None, apps=apps, tool_rag=tool_rag,
+            lora=lora, prompt_style=prompt_style,
         )
         if plan_file is not None:
             try:
@@ -249,12 +268,14 @@ def make_planner(overrides: dict[str, Any], registry: Any) -> Any:
 
 def register_command_groups() -> None:
     """Attach the command groups that live in their own modules."""
-    from pocketagent.cli import bfcl, datagen, evaluate, workspace
+    from pocketagent.cli import bfcl, datagen, evaluate, finetune, toolrag, workspace
 
     evaluate.register(app, make_plan_fn)
     bfcl.register(app, make_planner)
     datagen.register(app)
     workspace.register(app)
+    toolrag.register(app)
+    finetune.register(app)
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ from typing import Any
 
 from pocketagent.errors import BackendError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
-from pocketagent.llm.models import resolve_model_path
+from pocketagent.llm.models import resolve_adapter_path, resolve_model_path
 from pocketagent.llm.prefix_cache import DEFAULT_MAX_ENTRIES, ModelIdentity, PrefixCache, prefix_cache_key
 
 _LOG = logging.getLogger(__name__)
@@ -167,17 +167,22 @@ class LlamaCppBackend(LLMBackend):
         prompt_cache_dir: Path | None = None,
         prompt_cache_max_entries: int = DEFAULT_MAX_ENTRIES,
         prompt_cache_min_tokens: int = DEFAULT_PROMPT_CACHE_MIN_TOKENS,
+        lora_path: Path | None = None,
     ) -> None:
         """Load `model_path`; with `prompt_cache_dir`, keep stable prompt prefixes' state on disk there.
 
         Only prefixes of at least `prompt_cache_min_tokens` tokens are cached; the directory
-        keeps the `prompt_cache_max_entries` most recently used ones.
+        keeps the `prompt_cache_max_entries` most recently used ones. `lora_path` is a GGUF
+        LoRA adapter applied on top of the model (e.g. the fine-tuned planner).
         """
         prompt_cache = PrefixCache(prompt_cache_dir, prompt_cache_max_entries) if prompt_cache_dir else None
         llama_cpp = _import_llama_cpp()
         self._llama_cpp = llama_cpp
         self._model_path = Path(model_path)
         _check_gguf_header(self._model_path)
+        self._lora_path = Path(lora_path) if lora_path else None
+        if self._lora_path is not None:
+            _check_gguf_header(self._lora_path)
         try:
             self._llm: Any = llama_cpp.Llama(
                 model_path=str(self._model_path),
@@ -185,12 +190,14 @@ class LlamaCppBackend(LLMBackend):
                 n_threads=n_threads,
                 n_batch=min(n_batch, n_ctx),
                 seed=seed,
+                lora_path=str(self._lora_path) if self._lora_path else None,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
+            what = f"model {self._model_path}" + (f" with adapter {self._lora_path}" if self._lora_path else "")
             raise BackendError(
-                f"cannot load model {self._model_path}: llama.cpp rejected it "
-                f"(corrupted, truncated or unsupported GGUF file): {exc}"
+                f"cannot load {what}: llama.cpp rejected it "
+                f"(corrupted, truncated, unsupported or mismatched GGUF file): {exc}"
             ) from None
         self._n_ctx = self._llm.n_ctx()
         self._formatter = self._chat_formatter()
@@ -201,6 +208,11 @@ class LlamaCppBackend(LLMBackend):
         self._prompt_cache_min_tokens = max(1, prompt_cache_min_tokens)
         # Taken at load time: the state belongs to the file as it was when loaded.
         self._model_identity = ModelIdentity.of(self._model_path)
+        # The cached KV state depends on the adapter too.
+        adapter = ModelIdentity.of(self._lora_path) if self._lora_path else None
+        self._runtime_key = llama_cpp.__version__ + (
+            f"|lora:{adapter.path}:{adapter.size}:{adapter.mtime_ns}" if adapter else ""
+        )
 
     @classmethod
     def from_settings(cls, settings: Any) -> LlamaCppBackend:
@@ -212,6 +224,7 @@ class LlamaCppBackend(LLMBackend):
             n_batch=settings.n_batch,
             seed=settings.seed,
             prompt_cache_dir=getattr(settings, "prompt_cache_dir", None),
+            lora_path=resolve_adapter_path(getattr(settings, "lora", None)),
         )
 
     @property
@@ -266,6 +279,15 @@ class LlamaCppBackend(LLMBackend):
         # special=True: the rendered template contains control tokens such as <|im_start|>.
         # add_bos=False: templates that need BOS write it themselves (Jinja2ChatFormatter's added_special).
         return list(self._require_model().tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of `text` as the prompt is tokenized (control tokens recognised, no BOS added)."""
+        return self._tokenize(text)
+
+    @property
+    def end_of_turn(self) -> str:
+        """The text that ends an assistant turn in this model's chat template (its EOS token)."""
+        return self._formatter.eos_token or ""
 
     def count_tokens(self, text: str) -> int:
         """Exact token count with the model's tokenizer."""
@@ -440,7 +462,7 @@ class LlamaCppBackend(LLMBackend):
         prefix = self.stable_prefix(messages, prompt_tokens)
         if cache is None or len(prefix) < self._prompt_cache_min_tokens or cached_tokens >= len(prefix):
             return cached_tokens  # nothing worth caching, or the in-memory KV cache already holds it
-        key = prefix_cache_key(self._model_identity, self._n_ctx, prefix, self._llama_cpp.__version__)
+        key = prefix_cache_key(self._model_identity, self._n_ctx, prefix, self._runtime_key)
         started = time.perf_counter()
         state = cache.load(key, prefix)
         if state is not None and self._restore_state(prefix, state):

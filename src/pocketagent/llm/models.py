@@ -79,3 +79,13 @@ def resolve_model_path(spec: str | None) -> Path:
         aliases = ", ".join(sorted(MODEL_ALIASES))
         raise ModelNotFoundError(f"model file not found: {path} (known model names: {aliases})")
     return path
+
+
+def resolve_adapter_path(spec: str | Path | None) -> Path | None:
+    """A `lora` setting as an existing adapter file path; None or "" means no adapter."""
+    if spec is None or not str(spec).strip():
+        return None
+    path = Path(str(spec).strip()).expanduser()
+    if not path.is_file():
+        raise ModelNotFoundError(f"LoRA adapter file not found: {path}")
+    return path

@@ -1,0 +1,124 @@
+"""`pocketagent finetune`: LoRA fine-tuning of the planner on CPU, exported as a GGUF adapter.
+
+Needs the `train` extra (torch, transformers, gguf); nothing else in pocketagent imports them.
+Progress goes to stderr; the summary to stdout (text or `--json`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from pocketagent.cli.errors import clear_errors
+from pocketagent.errors import ConfigError
+
+_stderr = Console(stderr=True)
+
+
+def _training_modules() -> None:
+    try:
+        import gguf  # noqa: F401
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(
+            f"fine-tuning needs the train extra ({exc.name} is missing): pip install -e '.[train]' "
+            "(installs torch==2.13.0, the CPU build)"
+        ) from None
+
+
+def _data_file(path: Path, split: str) -> Path:
+    """A JSONL file, or DIR/<split>.jsonl when given a dataset directory."""
+    candidate = path / f"{split}.jsonl" if path.is_dir() else path
+    if not candidate.is_file():
+        raise ConfigError(f"training data not found: {candidate}")
+    return candidate
+
+
+def train_command(
+    data: Annotated[Path, typer.Argument(help="dataset directory (train.jsonl, val.jsonl) or a train JSONL file")],
+    out: Annotated[Path, typer.Option("--out", help="run directory: checkpoint.pt, adapter.gguf, logs")],
+    resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="use only the first N training examples")] = None,
+    epochs: Annotated[float, typer.Option(min=0.01, help="passes over the data")] = 1.0,
+    rank: Annotated[int, typer.Option(min=1, help="LoRA rank")] = 16,
+    alpha: Annotated[float, typer.Option(min=0.0, help="LoRA alpha (scale = alpha / rank)")] = 32.0,
+    learning_rate: Annotated[float, typer.Option("--lr", min=0.0, help="peak learning rate")] = 1e-3,
+    batch_tokens: Annotated[int, typer.Option(min=64, help="tokens per batch after the shared prompt")] = 2048,
+    checkpoint_every: Annotated[int, typer.Option(min=1, help="steps between checkpoints")] = 50,
+    threads: Annotated[int, typer.Option(min=1, help="CPU threads")] = os.cpu_count() or 1,
+    seed: Annotated[int, typer.Option(help="random seed (data order, LoRA init)")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Fine-tune the planner (LoRA on the default GGUF) on generated (request, plan) data.
+
+    The adapter (OUT/adapter.gguf, a few MB) is written at every checkpoint; use it with
+    `--lora OUT/adapter.gguf --prompt-style compact` or `lora = ...` in the config file.
+    """
+    with clear_errors():
+        _training_modules()
+        from pocketagent.finetune.trainer import Progress as TrainProgress
+        from pocketagent.finetune.trainer import TrainConfig, train
+        from pocketagent.llm.llamacpp import LlamaCppBackend
+        from pocketagent.llm.models import default_model_path
+        from pocketagent.tools.builtin import builtin_registry
+
+        val_path = data / "val.jsonl" if data.is_dir() and (data / "val.jsonl").is_file() else None
+        config = TrainConfig(
+            train=_data_file(data, "train"),
+            val=val_path,
+            out=out,
+            limit=limit,
+            epochs=epochs,
+            rank=rank,
+            alpha=alpha,
+            learning_rate=learning_rate,
+            batch_tokens=batch_tokens,
+            checkpoint_every=checkpoint_every,
+            threads=threads,
+            seed=seed,
+        )
+        tokenizer = LlamaCppBackend(default_model_path(), n_ctx=1024)
+        columns = (
+            TextColumn("training"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]:.3f}  {task.fields[tps]:.0f} tok/s"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=_stderr, transient=True) as bar:
+            task = bar.add_task("train", total=None, loss=float("nan"), tps=0.0)
+
+            def on_progress(progress: TrainProgress) -> None:
+                bar.update(
+                    task,
+                    completed=progress.step,
+                    total=progress.total_steps,
+                    loss=progress.loss,
+                    tps=progress.tokens_per_s,
+                )
+
+            summary = train(
+                config, builtin_registry(), tokenizer, resume=resume, on_progress=on_progress, say=_stderr.print
+            )
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        val = summary["val_loss"]
+        val_text = f"; val loss {val:.3f}" if val is not None else ""
+        typer.echo(f"trained {summary['steps']} steps on {summary['sequences']} examples{val_text}")
+        typer.echo(f"adapter: {summary['adapter']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `pocketagent finetune ...` to the main app."""
+    group = typer.Typer(help="Fine-tune the planner (LoRA, CPU) and export a GGUF adapter.", no_args_is_help=True)
+    group.command("train")(train_command)
+    app.add_typer(group, name="finetune")
