@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     tool_rag: bool = Field(
         True, description="per request, show the planner only the tools it needs and the closest worked examples"
     )
-    tool_rag_examples: int = Field(2, ge=0, le=16, description="worked examples Tool RAG retrieves per request")
+    tool_rag_examples: int = Field(1, ge=0, le=16, description="worked examples Tool RAG retrieves per request")
     tool_rag_dir: Path | None = Field(
         None, description="trained Tool RAG head and example bank (default: the packaged ones)"
     )

@@ -180,7 +180,8 @@ def test_ctrl_c_stops_a_run_promptly_with_a_clear_message(tmp_path: Path):
             time.sleep(0.05)
         assert started.exists(), "the tool never started"
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)  # would time out if a blocked tool kept the process alive
+        # The tool sleeps 300 s: a process kept alive by it would time out here (90 s leaves room for a loaded CI).
+        _, stderr = process.communicate(timeout=90)
     finally:
         process.kill()
     assert process.returncode == 130

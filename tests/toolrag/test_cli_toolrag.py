@@ -48,7 +48,8 @@ def test_select_json_lists_tools_and_example_ids(app: typer.Typer) -> None:
     data = json.loads(result.stdout)
     assert data["method"] == "toolrag"
     assert {"get_phone_number", "send_sms"} <= set(data["tools"])
-    assert len(data["examples"]) == 2 and all(ex["id"].startswith("train-") for ex in data["examples"])
+    # The default number of retrieved examples (settings.tool_rag_examples) is 1.
+    assert len(data["examples"]) == 1 and all(ex["id"].startswith("train-") for ex in data["examples"])
     plain = runner.invoke(app, ["toolrag", "select", "walking directions to the station", "--examples", "1"])
     assert plain.exit_code == 0 and "maps_show_directions" in plain.stdout
 

@@ -65,6 +65,8 @@ class Progress:
 
 
 def _load_base(model_path: Path) -> Any:
+    """The GGUF's weights as a float32 transformers model (no hub access: everything is local)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForCausalLM
 

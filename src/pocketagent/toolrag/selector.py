@@ -35,7 +35,7 @@ from pocketagent.tools.registry import Tool, ToolRegistry
 # above which the fallback selects the tool. Used when no trained head says otherwise
 # (`toolrag train` calibrates it on the val split and stores it in head.json).
 DEFAULT_FALLBACK_THRESHOLD = 0.15
-DEFAULT_EXAMPLES = 2
+DEFAULT_EXAMPLES = 1  # retrieved examples per request: 1 keeps the prompt >= 3x smaller than without Tool RAG
 
 
 def tool_text(tool: Tool) -> str:

@@ -200,9 +200,12 @@ def parse_reply(text: str) -> list[tuple[str, str]]:
             continue
         if plan_lines is None:
             plan = _PLAN.match(line)
-            if plan:
-                plan_lines = [plan.group(1)] if plan.group(1) else []
-            continue
+            if not plan:
+                continue
+            plan_lines = []
+            line = plan.group(1) or ""  # text on the "Plan:" line itself is the plan's first line
+            if not line:
+                continue
         if _FENCE.match(line) or _TODAY.match(line):
             continue
         if END_OF_PLAN in line:
