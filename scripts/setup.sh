@@ -14,4 +14,9 @@ extras=""
 # libggml-cpu) where the sandbox does not grant AMX state; AVX2/FMA/F16C is portable and fast.
 export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+# pip's wheel cache ignores CMAKE_ARGS: a llama-cpp-python wheel built earlier with other flags
+# (e.g. -march=native) would be reused. Build it fresh when this venv does not have it yet.
+if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
+  .venv/bin/python -m pip cache remove llama_cpp_python >/dev/null 2>&1 || true
+fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
