@@ -7,7 +7,6 @@ messages and exit code 2; `check` exits 1 when it rejected anything.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections import Counter
@@ -21,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pocketagent.cli.output import emit
 from pocketagent.data.checks import DatasetChecker
 from pocketagent.data.example import NOW_FORMAT
 from pocketagent.data.formats import export_tinyagent, import_tinyagent, iter_jsonl, read_jsonl, write_jsonl
@@ -69,14 +69,6 @@ def _progress(total: int, label: str, quiet: bool, step: int = 200) -> Iterator[
 
         yield advance
         progress.advance(task, pending[0])
-
-
-def _emit(payload: dict[str, Any], as_json: bool, lines: list[str]) -> None:
-    if as_json:
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-    else:
-        for line in lines:
-            typer.echo(line)
 
 
 def offline(
@@ -134,7 +126,7 @@ def offline(
         "seconds": round(seconds, 2),
         "examples_per_second": round(total / seconds, 1) if seconds else None,
     }
-    _emit(
+    emit(
         payload,
         as_json,
         [
@@ -260,7 +252,7 @@ def llm(
         "request_seconds": round(collected.request_seconds, 2),  # summed over requests (they overlap)
         "seconds": round(seconds, 2),
     }
-    _emit(
+    emit(
         payload,
         as_json,
         [
@@ -304,7 +296,7 @@ def check(
     lines = [f"{file}: {payload['examples']} examples, {len(report.kept)} pass, {len(report.rejected)} rejected"]
     lines += [f"  {reason}: {n}" for reason, n in counts.items()]
     lines += [f"  - {r.example_id}: {r.reason.value}: {r.detail}" for r in report.rejected[:show]]
-    _emit(payload, as_json, lines)
+    emit(payload, as_json, lines)
     if report.rejected:
         raise typer.Exit(1)
 
@@ -343,7 +335,7 @@ def import_tinyagent_command(
         "failing_checks": counts,
         "problems": [{"id": k, "problem": p} for k, p in problems[:100]],
     }
-    _emit(
+    emit(
         payload,
         as_json,
         [
@@ -366,7 +358,7 @@ def export_tinyagent_command(
     except PocketAgentError as error:
         raise _fail(error) from None
     tools = Counter(t for e in examples for t in e.tools)
-    _emit(
+    emit(
         {"out": str(out), "written": count, "tools": dict(sorted(tools.items()))},
         as_json,
         [f"wrote {count} examples to {out}"],

@@ -7,7 +7,6 @@ missing data, model or head) or 1.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from pocketagent.cli.errors import clear_errors
+from pocketagent.cli.output import emit
 from pocketagent.errors import ToolRagError
 
 _stderr = Console(stderr=True)
@@ -45,14 +45,6 @@ def _progress(quiet: bool = False) -> Iterator[Callable[[str, int, int], None]]:
 def _stage(progress: Callable[[str, int, int], None], label: str, total: int) -> Callable[[int], None]:
     """A per-item callback for one stage of `progress`."""
     return lambda n: progress(label, n, total)
-
-
-def _emit(payload: dict[str, Any], as_json: bool, lines: list[str]) -> None:
-    if as_json:
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-    else:
-        for line in lines:
-            typer.echo(line)
 
 
 def _figures(metrics: dict[str, Any]) -> str:
@@ -121,7 +113,7 @@ def train(
         f"threshold {summary['threshold']:.4f} (val recall >= {target_recall}); "
         f"fallback threshold {summary['fallback_threshold']:.4f}"
     )
-    _emit(summary, as_json, [
+    emit(summary, as_json, [
         f"wrote head.npz, head.json, bank.jsonl.gz to {summary['out']} in {summary['seconds']} s",
         thresholds,
         f"val, classifier: {_figures(summary['val'])}",
@@ -174,7 +166,7 @@ def evaluate(
     for path, by_selector in results.items():
         for name, metrics in by_selector.items():
             lines.append(f"{path} [{name}] {_figures(metrics)}  select {metrics['select_ms_p50']:.1f} ms p50")
-    _emit({"sets": results}, as_json, lines)
+    emit({"sets": results}, as_json, lines)
 
 
 def select(
@@ -201,7 +193,7 @@ def select(
     lines = [f"tools ({selection.method}, {len(selection.tools)} of {len(registry)}):"]
     lines += [f"  {name}  {selection.scores.get(name, 0.0):.3f}" for name in selection.tools]
     lines += ["examples:"] + [f"  {ex['id']}  {ex['score']:.3f}  {ex['query']}" for ex in payload["examples"]]
-    _emit(payload, as_json, lines)
+    emit(payload, as_json, lines)
 
 
 def register(app: typer.Typer) -> None:
