@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from pocketagent.agent.compact_prompt import compact_messages, compact_system_prompt
 from pocketagent.cli.main import app, register_command_groups
+from pocketagent.data.example import Example
 from pocketagent.finetune.dataset import Sequence, batches, read_examples, render, render_all
 from pocketagent.finetune.gguf_adapter import permute_rows, write_adapter
 from pocketagent.finetune.lora import LoraSpec, adapter_state, inject
@@ -27,7 +28,7 @@ from pocketagent.tools.builtin import builtin_registry
 
 pytestmark = pytest.mark.model
 
-EXAMPLES = [
+RAW_EXAMPLES = [
     {"id": "a", "query": "text Ana that I'm late", "now": "2026-03-11 09:00:00",
      "plan": '1. get_phone_number("Ana")\n2. send_sms(["$1"], "I\'m late")\n3. join()<END_OF_PLAN>'},
     {"id": "b", "query": "directions to the airport", "now": "2026-03-12 10:30:00",
@@ -38,6 +39,7 @@ EXAMPLES = [
      "plan": '1. get_email_address("Bo")\n2. open_and_get_file_path("budget")\n'
              '3. compose_new_email(["$1"], [], "Budget", "", ["$2"])\n4. join()<END_OF_PLAN>'},
 ]  # fmt: skip
+EXAMPLES = [Example.from_dict(row) for row in RAW_EXAMPLES]
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +70,11 @@ def test_compact_prompt_lists_every_tool_signature_and_the_date() -> None:
 
 def test_rendered_target_is_the_plan_and_end_of_turn(tokenizer: LlamaCppBackend) -> None:
     sequence = render(EXAMPLES[0], builtin_registry(), tokenizer)
-    prompt_text = tokenizer.format_prompt(compact_messages("text Ana that I'm late", datetime(2026, 3, 11, 9), builtin_registry()))
+    prompt_text = tokenizer.format_prompt(
+        compact_messages("text Ana that I'm late", datetime(2026, 3, 11, 9), builtin_registry())
+    )
     assert list(sequence.prompt) == tokenizer.tokenize(prompt_text)
-    assert list(sequence.target) == tokenizer.tokenize(EXAMPLES[0]["plan"] + tokenizer.end_of_turn)
+    assert list(sequence.target) == tokenizer.tokenize(EXAMPLES[0].plan + tokenizer.end_of_turn)
 
 
 def test_batches_cover_every_sequence_once_within_the_budget() -> None:
@@ -170,8 +174,8 @@ def test_finetune_cli_trains_exports_resumes_and_the_adapter_plans(tmp_path: Pat
     register_command_groups()
     data = tmp_path / "data"
     data.mkdir()
-    _write_jsonl(data / "train.jsonl", EXAMPLES * 2)
-    _write_jsonl(data / "val.jsonl", EXAMPLES[:2])
+    _write_jsonl(data / "train.jsonl", RAW_EXAMPLES * 2)
+    _write_jsonl(data / "val.jsonl", RAW_EXAMPLES[:2])
     out = tmp_path / "run"
     args = ["finetune", "train", str(data), "--out", str(out), "--batch-tokens", "256", "--checkpoint-every", "1"]
     result = CliRunner().invoke(app, [*args, "--epochs", "0.5", "--json"])

@@ -7,7 +7,6 @@ and the end-of-turn token.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,11 +15,11 @@ from pathlib import Path
 from typing import Protocol
 
 from pocketagent.agent.compact_prompt import compact_messages
+from pocketagent.data.example import NOW_FORMAT, DataFormatError, Example
+from pocketagent.data.formats import read_jsonl
 from pocketagent.errors import ConfigError
 from pocketagent.llm.base import Message
 from pocketagent.tools.registry import ToolRegistry
-
-NOW_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 class ChatTokenizer(Protocol):
@@ -50,41 +49,38 @@ class Sequence:
         return len(self.prompt) + len(self.target)
 
 
-def read_examples(path: Path) -> list[dict[str, str]]:
-    """Rows with `query`, `plan` and `now` from a JSONL file (clear error on a bad line)."""
-    rows = []
+def read_examples(path: Path) -> list[Example]:
+    """Training examples of a JSONL file (the dataset reader of `data.formats`); each needs `now`."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read training data {path}: {exc.strerror or exc}") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            rows.append(
-                {"id": str(row.get("id", number)), "query": row["query"], "plan": row["plan"], "now": row["now"]}
+        examples = read_jsonl(path)
+    except DataFormatError as exc:
+        raise ConfigError(f"training data: {exc}") from None
+    for number, example in enumerate(examples, 1):
+        if not example.now:
+            raise ConfigError(
+                f"{path}: example {example.id or number} has no `now` (the date its plan resolves against)"
             )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ConfigError(f"{path}:{number}: not a training example (query, plan, now): {exc}") from None
-    return rows
+    return examples
 
 
-def render(row: dict[str, str], registry: ToolRegistry, tokenizer: ChatTokenizer) -> Sequence:
+def render(example: Example, registry: ToolRegistry, tokenizer: ChatTokenizer) -> Sequence:
     """Prompt and target tokens of one example."""
-    now = datetime.strptime(row["now"], NOW_FORMAT)
-    prompt = tokenizer.format_prompt(compact_messages(row["query"], now, registry))
-    target = row["plan"].strip() + tokenizer.end_of_turn
-    return Sequence(row["id"], tuple(tokenizer.tokenize(prompt)), tuple(tokenizer.tokenize(target)))
+    try:
+        now = datetime.strptime(example.now, NOW_FORMAT)
+    except ValueError:
+        raise ConfigError(f"example {example.id}: `now` is not {NOW_FORMAT!r}: {example.now!r}") from None
+    prompt = tokenizer.format_prompt(compact_messages(example.query, now, registry))
+    target = example.plan.strip() + tokenizer.end_of_turn
+    return Sequence(example.id, tuple(tokenizer.tokenize(prompt)), tuple(tokenizer.tokenize(target)))
 
 
 def render_all(
-    rows: Iterable[dict[str, str]], registry: ToolRegistry, tokenizer: ChatTokenizer, max_tokens: int
+    examples: Iterable[Example], registry: ToolRegistry, tokenizer: ChatTokenizer, max_tokens: int
 ) -> tuple[list[Sequence], int]:
     """Rendered sequences no longer than `max_tokens`, and how many were dropped as too long."""
     kept, dropped = [], 0
-    for row in rows:
-        sequence = render(row, registry, tokenizer)
+    for example in examples:
+        sequence = render(example, registry, tokenizer)
         if len(sequence) <= max_tokens:
             kept.append(sequence)
         else:
