@@ -8,6 +8,7 @@ the run saves adapter + optimizer state (`checkpoint.pt`) and a usable `adapter.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import math
@@ -101,6 +102,12 @@ def _collate(batch: list[Sequence], skip: int) -> tuple[Any, Any, Any]:
     return ids, mask, labels
 
 
+@functools.cache
+def _cache_argument(model_class: type) -> str:
+    """transformers renamed `past_key_values` to `cache` (the old name goes in 5.40); asked once per class."""
+    return "cache" if "cache" in inspect.signature(model_class.forward).parameters else "past_key_values"
+
+
 def _loss(model: Any, batch: list[Sequence], prefix: tuple[int, ...] = ()) -> Any:
     """Mean loss on the batch's targets; the shared `prefix` is run once and its KV broadcast.
 
@@ -119,9 +126,7 @@ def _loss(model: Any, batch: list[Sequence], prefix: tuple[int, ...] = ()) -> An
         layer.keys = layer.keys.expand(len(batch), -1, -1, -1)
         layer.values = layer.values.expand(len(batch), -1, -1, -1)
     full_mask = torch.cat([torch.ones((len(batch), len(prefix)), dtype=torch.long), mask], dim=1)
-    # transformers renamed `past_key_values` to `cache` (the old name goes in 5.40).
-    name = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-    return model(input_ids=ids, attention_mask=full_mask, labels=labels, **{name: cache}).loss
+    return model(input_ids=ids, attention_mask=full_mask, labels=labels, **{_cache_argument(type(model)): cache}).loss
 
 
 def _lr_at(step: int, total: int, config: TrainConfig) -> float:
