@@ -61,7 +61,11 @@ class Settings(BaseSettings):
     # LLM backend
     backend: str = Field("llamacpp", description="LLM backend: llamacpp (in-process) or openai (any compatible server)")
     model: str | None = Field(None, description="GGUF path for llamacpp (default: the packaged model); model name for openai")
-    lora: str | None = Field(None, description="GGUF LoRA adapter applied on top of the model (llamacpp), e.g. a fine-tuned planner")
+    lora: str | None = Field(
+        "auto",
+        description="GGUF LoRA adapter on the model (llamacpp): auto = the fine-tuned planner shipped for the "
+        "packaged model; none = the bare model; or a path (e.g. your own `pocketagent finetune` run)",
+    )
     prompt_style: Literal["auto", "full", "compact"] = Field(
         "auto",
         description="full: tool descriptions, rules and examples (untuned models); compact: tool signatures only "
@@ -87,7 +91,9 @@ class Settings(BaseSettings):
     now: datetime | None = Field(None, description="the planner's notion of the current time (default: the clock)")
     examples: int = Field(4, ge=0, le=16, description="in-context examples in the planner prompt")
     tool_rag: bool = Field(
-        True, description="per request, show the planner only the tools it needs and the closest worked examples"
+        True,
+        description="per request, show the planner only the tools it needs and the closest worked examples "
+        "(full prompt only; the fine-tuned planner's compact prompt lists every tool)",
     )
     tool_rag_examples: int = Field(1, ge=0, le=16, description="worked examples Tool RAG retrieves per request")
     tool_rag_dir: Path | None = Field(
@@ -196,10 +202,18 @@ class Settings(BaseSettings):
         """`now` if set (reproducible plans), else the wall clock to the second."""
         return self.now or datetime.now().replace(microsecond=0)
 
+    def adapter_path(self) -> Path | None:
+        """The LoRA adapter file the llamacpp backend applies (None: the bare model)."""
+        from pocketagent.llm.models import resolve_adapter_path
+
+        if self.backend != "llamacpp":
+            return None  # a server applies its own weights
+        return resolve_adapter_path(self.lora, self.model)
+
     def effective_prompt_style(self) -> str:
         """`prompt_style` with "auto" resolved: a fine-tuned adapter was trained on the compact prompt."""
         if self.prompt_style == "auto":
-            return "compact" if self.lora else "full"
+            return "compact" if self.adapter_path() is not None else "full"
         return self.prompt_style
 
 

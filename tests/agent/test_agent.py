@@ -10,11 +10,12 @@ from datetime import datetime
 import pytest
 
 from pocketagent.agent.agent import Agent, AgentConfig, collect
-from pocketagent.agent.events import ActionStarted, FinalAnswer, PlanReady, Replanning
+from pocketagent.agent.events import ActionPlanned, ActionStarted, FinalAnswer, PlanReady, Replanning
 from pocketagent.agent.planner import Planner, PlannerConfig
 from pocketagent.errors import PlanParseError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
 from pocketagent.plan import parse_plan
+from pocketagent.plan.language import Action
 from pocketagent.tools import ToolContext, builtin_registry, recording_apps
 
 NOW = datetime(2026, 11, 23, 10, 0, 0)
@@ -167,3 +168,60 @@ def test_real_model_end_to_end(default_backend, grammar):
     started = [e for e in events if isinstance(e, ActionStarted)]
     assert len(apps.calls) == len(started)
     assert summary.answer
+
+
+# -- the plan guard in the planner and the agent (rules: test_plan_guard.py) ----------------
+
+LOOP = "\n".join(f'{i}. get_email_address("Sid")' for i in range(1, 21))
+
+
+def test_planner_cuts_a_runaway_plan_and_dispatches_each_call_once() -> None:
+    backend = ScriptedBackend([LOOP + "\n21. join()<END_OF_PLAN>"])
+    planner = Planner(backend, builtin_registry(), PlannerConfig(grammar=False))
+    dispatched: list[Action] = []
+    ready = asyncio.run(planner.stream_plan("email Sid", NOW, lambda e: None, dispatched.append))
+    assert ready.plan == parse_plan('1. get_email_address("Sid")\n2. join()<END_OF_PLAN>')
+    assert ready.error is None and "repeats" in (ready.stopped or "")
+    assert [a.render() for a in dispatched] == ['1. get_email_address("Sid")']
+
+
+def test_runaway_that_never_ends_still_gives_a_plan() -> None:
+    backend = ScriptedBackend([LOOP])  # no join: cut by the token limit in real life
+    planner = Planner(backend, builtin_registry(), PlannerConfig(grammar=False))
+    ready = planner.plan("email Sid", NOW)
+    assert ready.plan is not None and len(ready.plan.tool_actions) == 1
+
+
+def test_past_date_replans_once_with_the_error_shown_and_never_runs_the_wrong_date() -> None:
+    apps = recording_apps()
+    backend = ScriptedBackend(
+        [
+            '1. create_reminder("Call mom", "2026-11-20 18:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>',
+            '1. create_reminder("Call mom", "2026-11-27 18:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>',
+        ]
+    )
+    events: list = []
+    summary = asyncio.run(
+        collect(make_agent(backend, apps=apps).run("remind me on the 27th at 6 to call mom", NOW), events.append)
+    )
+    assert any(isinstance(e, Replanning) for e in events)
+    assert "2026-11-20 18:00:00 is in the past" in backend.prompts[1][-1].content
+    assert [c.args[1] for c in apps.calls] == ["2026-11-27 18:00:00"]
+    assert summary.to_dict()["ok"]
+    first_plan = [e for e in events if isinstance(e, PlanReady)][0]
+    assert first_plan.plan is None and "in the past" in (first_plan.error or "")
+    assert sum(isinstance(e, ActionPlanned) for e in events) == 1
+
+
+def test_planner_plan_replans_for_evaluation_too_and_repairs_on_the_last_attempt():
+    wrong = '1. create_reminder("Call mom", "2026-11-20 18:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>'
+    right = '1. create_reminder("Call mom", "2026-11-27 19:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>'
+    backend = ScriptedBackend([wrong, right])
+    planner = Planner(backend, builtin_registry(), PlannerConfig(grammar=False))
+    ready = planner.plan("remind me on the 27th at 7 to call mom", NOW, replans=1)
+    assert len(backend.prompts) == 2 and "is in the past" in backend.prompts[1][-1].content
+    assert ready.plan is not None and ready.plan.tool_actions[0].args[1] == "2026-11-27 19:00:00"
+    # No replan left (or the replan erred again): last week's Friday becomes the coming one, not a dead end.
+    backend.replies = [wrong]
+    ready = planner.plan("remind me on the 27th at 6 to call mom", NOW, replans=0)
+    assert ready.plan is not None and ready.plan.tool_actions[0].args[1] == "2026-11-27 18:00:00"

@@ -233,3 +233,72 @@ def test_sigkill_at_a_random_moment_leaves_a_whole_number_of_writes(tmp_path: Pa
     # Every write the child confirmed is there, nothing is torn, and the order is intact.
     assert len(names) >= confirmed + 1
     assert names == [f"task {i}" for i in range(len(names))]
+
+
+def test_stale_temp_files_of_killed_writers_are_removed_when_a_store_opens(tmp_path: Path) -> None:
+    """Issue #11: kill -9 between mkstemp and the rename left `.NAME.xxxxxxxx.tmp` files forever."""
+    import time
+
+    from pocketagent.backends.local.files import LocalFiles
+    from pocketagent.backends.local.mail import MaildirMail
+    from pocketagent.backends.local.sms import SmsApp
+    from pocketagent.backends.opener import DesktopOpener
+
+    old = time.time() - 3600
+
+    def plant(directory: Path, target: str) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        temp = directory / f".{target}.k2j_9x0q.tmp"  # what atomic_write_bytes' mkstemp names look like
+        temp.write_text("half a write")
+        os.utime(temp, (old, old))
+        return temp
+
+    home = tmp_path / "home"
+    stale = [
+        plant(home / "contacts", "pocketagent.vcf"),
+        plant(home / "calendars", "Calendar.ics"),
+        plant(home / "notes", "Log.md"),
+        plant(home / "notes" / "Work" / "Projects", "Plan.md"),
+        plant(home / "sms" / "outbox", "2026-11-23T100000-ab12cd34.json"),
+        plant(home / "sms" / "sent", "2026-11-23T100000-ab12cd34.json"),
+        plant(home / "cache", "files.json"),
+        plant(home / "state", "mail.json"),
+    ]
+    fresh = home / "contacts" / ".pocketagent.vcf.zz9_abcd.tmp"  # a write in progress right now
+    fresh.write_text("being written")
+    kept = [
+        fresh,
+        plant(home / "notes" / ".obsidian", "workspace.json"),  # hidden folders are not ours
+        home / "calendars" / ".Work.ics.lock",  # lock files and other dot files stay
+        home / "notes" / "Log.md.k2j_9x0q.tmp",  # not hidden: not one of our temp files
+    ]
+    for path in kept[2:]:
+        path.write_text("x")
+        os.utime(path, (old, old))
+    symlinked = home / "calendars" / ".Old.ics.abcd1234.tmp"
+    symlinked.symlink_to(kept[3])  # a link is never followed or removed
+    os.utime(symlinked, (old, old), follow_symlinks=False)
+
+    LocalContacts(home / "contacts")
+    LocalReminders(home / "calendars")
+    LocalNotes(home / "notes")
+    SmsApp(home / "sms")
+    LocalFiles([home / "files"], cache_path=home / "cache" / "files.json", opener=DesktopOpener(enabled=False))
+    MaildirMail(home / "mail", identity="a@example.com", state_file=home / "state" / "mail.json")
+
+    assert [p for p in stale if p.exists()] == []
+    assert all(p.exists() for p in kept) and symlinked.is_symlink()
+
+
+def test_a_killed_maildir_delivery_is_cleaned_from_drafts_after_36_hours(tmp_path: Path) -> None:
+    from pocketagent.backends.local.mail import MaildirMail
+
+    MaildirMail(tmp_path / "mail", identity="a@example.com")
+    half = tmp_path / "mail" / ".Drafts" / "tmp" / "1700000000.M1P2Q3.host"
+    half.write_text("From: a@example.com\n\nhalf")
+    recent = half.with_name("1700000001.M1P2Q3.host")
+    recent.write_text("being written")
+    two_days = datetime.now().timestamp() - 2 * 86400
+    os.utime(half, (two_days, two_days))
+    MaildirMail(tmp_path / "mail", identity="a@example.com")
+    assert not half.exists() and recent.exists()

@@ -199,3 +199,42 @@ def test_tokens_examples():
     assert name_tokens("Insurance_Policy_2026.pdf") == ["insurance", "policy", "2026", "pdf"]
     assert name_tokens("InsuranceClaim") == ["insurance", "claim"]
     assert name_tokens("Straße Ørsted Łódź") == ["strasse", "orsted", "lodz"]
+
+
+def test_parallel_lookups_while_files_change_share_the_index_safely(tmp_path):
+    """Issue #11: the tool threads of a run share one LocalFiles and its in-memory index.
+
+    A refresh rebuilds the index's lists and postings while another thread searches them;
+    without a lock, lookups failed with IndexError, KeyError or ZeroDivisionError.
+    """
+    import sys
+    import threading
+
+    root = tmp_path / "files"
+    for d in range(6):
+        make_tree(root / f"d{d}", [f"report {d} {n}.pdf" for n in range(300)])
+    files = LocalFiles([root], cache_path=None, opener=DesktopOpener(enabled=False))
+    errors: list[BaseException] = []
+    found: list[str] = []
+
+    def churn(d: int) -> None:
+        try:
+            for n in range(300, 340):  # each change makes the next lookup reindex that directory
+                (root / f"d{d}" / f"report {d} {n}.pdf").write_bytes(b"x")
+                (root / f"d{d}" / f"report {d} {n - 300}.pdf").unlink()
+                found.append(files.find(f"report {d} {n}").name)
+        except BaseException as exc:  # noqa: BLE001 - every failure is the bug
+            errors.append(exc)
+
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up at once
+    try:
+        threads = [threading.Thread(target=churn, args=(d,)) for d in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(old_interval)
+    assert errors == []
+    assert sorted(found) == sorted(f"report {d} {n}.pdf" for d in range(6) for n in range(300, 340))

@@ -67,9 +67,10 @@ def inbox(mail: MaildirMail) -> dict[str, str]:
 
 
 def test_compose_saves_a_real_draft(mail, tmp_path):
-    pdf = tmp_path / "offsite budget.pdf"
+    (tmp_path / "files").mkdir()  # attachments come from the workspace's files folder
+    pdf = tmp_path / "files" / "offsite budget.pdf"
     pdf.write_bytes(b"%PDF-1.4\n% demo\n")
-    notes = tmp_path / "agenda.md"
+    notes = tmp_path / "files" / "agenda.md"
     notes.write_text("# Agenda\n")
     result = mail.compose_new_email(
         ["Cosmin Popescu <cosmin@example.org>", "leonie@example.org"], ["aditya@example.org"],
@@ -101,7 +102,8 @@ def test_compose_saves_a_real_draft(mail, tmp_path):
         ((["Sid"], [], "Hi", "", []), "'Sid' is not an email address; look the person up with get_email_address"),
         (([], [], "Hi", "", []), "at least one recipient"),
         ((["a@example.com"], ["not an address"], "Hi", "", []), "not an email address"),
-        ((["a@example.com"], [], "Hi", "", ["/no/such/file.pdf"]), "attachment not found: /no/such/file.pdf"),
+        ((["a@example.com"], [], "Hi", "", ["no such file.pdf"]), "attachment not found: no such file.pdf"),
+        ((["a@example.com"], [], "Hi", "", ["/no/such/file.pdf"]), "attachment /no/such/file.pdf is outside the"),
         ((["a@example.com"], [], "Hi", 42, []), "context must be text"),
     ],
 )
@@ -175,7 +177,8 @@ def test_forward_inlines_the_message_and_keeps_its_attachments(mail, tmp_path):
     original.set_content("Total $54.84")
     original.add_attachment(b"%PDF receipt", maintype="application", subtype="pdf", filename="receipt.pdf")
     mail.inbox.add(mailbox.MaildirMessage(original.as_bytes()))
-    extra = tmp_path / "notes.txt"
+    extra = tmp_path / "files" / "notes.txt"
+    extra.parent.mkdir()
     extra.write_text("lunch with client")
     result = mail.forward_email(["receipts@expensify.com"], ["bram@example.org"], "it's a lunch receipt", [str(extra)])
     assert result == "Draft saved to Drafts: 'Fwd: Your receipt' to receipts@expensify.com, bram@example.org"
@@ -228,7 +231,8 @@ def test_bad_identity_is_a_config_error(tmp_path):
 
 @pytest.mark.server
 def test_send_via_smtp_and_keep_a_copy_in_sent(tmp_path, smtp_server):
-    pdf = tmp_path / "budget.pdf"
+    (tmp_path / "files").mkdir()
+    pdf = tmp_path / "files" / "budget.pdf"
     pdf.write_bytes(b"%PDF-1.4 budget")
     with smtp_server("plain") as server:
         sender = SmtpSender(SmtpSettings("127.0.0.1", server.port, "plain"))
@@ -290,7 +294,8 @@ for n in range(10_000):
 
 
 def test_a_killed_writer_leaves_only_complete_messages(tmp_path):
-    big = tmp_path / "big.bin"
+    big = tmp_path / "files" / "big.bin"
+    big.parent.mkdir()
     big.write_bytes(os.urandom(2 * 1024 * 1024))  # slow enough to be killed mid-message
     root = tmp_path / "mail"
     MaildirMail(root, identity=ME)  # create the folders
@@ -308,3 +313,150 @@ def test_a_killed_writer_leaves_only_complete_messages(tmp_path):
     for _, msg in stored:
         (attachment,) = msg.iter_attachments()
         assert attachment.get_content() == big.read_bytes()
+
+
+# -- issue #11: threads, bad messages, attachments ------------------------------------------
+
+
+def test_parallel_replies_forwards_and_listings_all_act_on_the_same_message(mail):
+    """One MaildirMail shared by the tool threads of a run (a plan's parallel reply + forward).
+
+    The stdlib's `Maildir._refresh()` rebuilds its table of contents in place, so threads
+    sharing one `Maildir` saw "dictionary changed size during iteration", an empty inbox,
+    or a different "newest" message.
+    """
+    for n in range(40):
+        deliver(mail.root, f"P{n} <p{n}@example.com>", f"Older {n}", "x", f"Fri, 20 Nov 2026 09:{n:02d}:00 +0000",
+                f"<older-{n}@example.com>")  # fmt: skip
+    newest = deliver(mail.root, "Sid Shah <sid.shah@example.com>", "Newest", "x", "Mon, 23 Nov 2026 09:00:00 +0000",
+                     "<newest@example.com>")  # fmt: skip
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up at once
+    try:
+        for round_no, (selected, subject, message_id) in enumerate(
+            [(None, "Newest", "<newest@example.com>"), ("older-7@example.com", "Older 7", "<older-7@example.com>")] * 2
+        ):
+            if selected:
+                mail.select_message(selected)
+            else:
+                mail.clear_selection()
+            errors: list[BaseException] = []
+            listed: list[str] = []
+
+            def work(n: int) -> None:
+                try:
+                    if n % 3 == 0:
+                        mail.reply_to_email([], f"round {round_no} reply {n}", [])
+                    elif n % 3 == 1:
+                        mail.forward_email(["bram@example.org"], [], f"round {round_no} fwd {n}", [])
+                    else:
+                        listed.append(mail.inbox_summaries(limit=1)[0].key)
+                except BaseException as exc:  # noqa: BLE001 - every failure is the bug
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=work, args=(n,)) for n in range(24)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert errors == []
+            assert listed == [newest] * 8  # the listing is by date, whatever is selected
+            drafts = [msg for _, msg in messages(mail.drafts)]
+            assert len(drafts) == 16
+            assert sorted(str(msg["Subject"]) for msg in drafts) == sorted([f"Re: {subject}", f"Fwd: {subject}"] * 8)
+            assert {str(msg["References"]).split()[-1] for msg in drafts} == {message_id}
+            for key in mail.drafts.keys():
+                mail.drafts.remove(key)
+    finally:
+        sys.setswitchinterval(old_interval)
+
+
+def _write_inbox_file(mail: MaildirMail, name: str, data: bytes) -> Path:
+    path = mail.root / "cur" / name
+    path.write_bytes(data)
+    return path
+
+
+def test_a_malformed_message_id_or_from_does_not_disable_the_inbox(mail, inbox):
+    for n, value in enumerate(["<", "<@>", "<a@", "<a@[b"]):  # each broke the stdlib's header parser
+        _write_inbox_file(mail, f"bad-id-{n}:2,S", b"From: x@example.com\nDate: Sun, 1 Nov 2026 09:00:00 +0000\n"
+                          b"Message-ID: " + value.encode() + b"\nSubject: bad id\n\nbody\n")  # fmt: skip
+    _write_inbox_file(mail, "bad-from:2,S", b"From: a@\nDate: Sun, 1 Nov 2026 09:00:00 +0000\nSubject: bad from\n\nx\n")
+    subjects = [s.subject for s in mail.inbox_summaries()]
+    assert subjects[:2] == ["Design review Wednesday", "Q4 budget review"]
+    assert sorted(subjects[2:]) == ["bad from"] + ["bad id"] * 4  # listed, with what could be read
+    assert "Re: Design review Wednesday" in mail.reply_to_email([], "ok", [])
+    assert "Fwd: Design review Wednesday" in mail.forward_email(["a@example.com"], [], "fyi", [])
+    mail.select_message("bad-id-2")
+    assert "Re: bad id" in mail.reply_to_email([], "ok", [])  # the sender is fine; the broken id is left out
+    assert "Fwd: bad id" in mail.forward_email(["a@example.com"], [], "fyi", [])
+    replies = [msg for _, msg in messages(mail.drafts) if msg["Subject"] == "Re: bad id"]
+    assert len(replies) == 1 and replies[0]["In-Reply-To"] is None and replies[0]["References"] is None
+
+
+@pytest.mark.parametrize("sender", ["a@", "<>", "@", "Foo", "undisclosed-recipients:;", ""])
+def test_a_reply_to_an_unparsable_sender_is_refused(mail, sender):
+    _write_inbox_file(mail, "odd:2,S", f"From: {sender}\nSubject: odd\nMessage-ID: <odd@example.com>\n\nx\n".encode())
+    with pytest.raises(ToolError, match="no sender address to reply to|cannot be replied to"):
+        mail.reply_to_email([], "ok", [])
+    assert mail.drafts.keys() == []  # never a draft "to <>"
+    assert "Fwd: odd" in mail.forward_email(["a@example.com"], [], "fyi", [])  # forwarding needs no sender
+
+
+def _nested(depth: int) -> bytes:
+    head = b"From: Deep <deep@example.com>\nSubject: deep\nDate: Tue, 24 Nov 2026 09:00:00 +0000\nMIME-Version: 1.0\n"
+    body = b"".join(b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (i, i) for i in range(depth))
+    body += b"Content-Type: text/plain\n\nhello\n" + b"".join(b"--b%d--\n" % i for i in reversed(range(depth)))
+    return head + body
+
+
+@pytest.mark.parametrize("depth", [100, 3000])  # 100 parses, but get_body() recurses per level later
+def test_deep_mime_nesting_is_a_clear_error_not_a_recursion_error(mail, inbox, depth):
+    _write_inbox_file(mail, "deep:2,S", _nested(depth))
+    assert mail.inbox_summaries()[0].subject == "deep"  # it is the newest: listed, headers are fine
+    with pytest.raises(ToolError, match="cannot be read"):
+        mail.reply_to_email([], "ok", [])
+    with pytest.raises(ToolError, match="cannot be read"):
+        mail.forward_email(["a@example.com"], [], "fyi", [])
+    mail.select_message(inbox["new"])
+    assert "Re: Design review Wednesday" in mail.reply_to_email([], "ok", [])
+
+
+def _unblock(worker: threading.Thread, fifos: list[Path]) -> None:
+    """Let a reader stuck opening a FIFO go on (a writer opens and closes it), so the run can end."""
+    for _ in range(20):
+        for fifo in fifos:
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:  # ENXIO: nobody is reading it now
+                pass
+        worker.join(timeout=0.5)
+        if not worker.is_alive():
+            return
+
+
+def test_a_fifo_or_a_huge_header_in_the_maildir_is_skipped_not_waited_on(mail, inbox, caplog, monkeypatch):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    os.mkfifo(mail.root / "new" / "fifo")
+    os.mkfifo(mail.root / "cur" / "fifo2:2,S")
+    monkeypatch.setattr("pocketagent.backends.local.mail.MAX_HEADER_BYTES", 4096, raising=False)
+    _write_inbox_file(mail, "huge:2,S", b"From: a@example.com\nX-Junk: " + b"j" * 10_000 + b"\nSubject: huge\n\nx\n")
+    found: list[list[str]] = []
+    worker = threading.Thread(target=lambda: found.append([s.subject for s in mail.inbox_summaries()]), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    if worker.is_alive():
+        _unblock(worker, [mail.root / "new" / "fifo", mail.root / "cur" / "fifo2:2,S"])
+        pytest.fail("listing the inbox hangs on a FIFO")
+    assert found == [["Design review Wednesday", "Q4 budget review"]]
+    assert "fifo" in caplog.text and "huge" in caplog.text  # skipped with a warning naming the file
+    assert "Re: Design review Wednesday" in mail.reply_to_email([], "ok", [])
+
+
+def test_an_oversized_message_is_a_clear_error(mail, inbox, monkeypatch):
+    monkeypatch.setattr("pocketagent.backends.local.mail.MAX_MESSAGE_BYTES", 1000)
+    head = b"From: Big <big@example.com>\nSubject: big\nDate: Tue, 24 Nov 2026 09:00:00 +0000\n\n"
+    _write_inbox_file(mail, "big:2,S", head + b"x" * 2000 + b"\n")
+    with pytest.raises(ToolError, match="larger than"):
+        mail.reply_to_email([], "ok", [])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +45,7 @@ from pocketagent.backends.provider import (
 )
 from pocketagent.backends.smtp import SmtpSender
 from pocketagent.cli.main import app, register_command_groups
-from pocketagent.errors import ConfigError
+from pocketagent.errors import ConfigError, ToolError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
 from pocketagent.plan.language import parse_plan
 from pocketagent.settings import load_settings
@@ -279,6 +280,48 @@ def test_create_workspace_is_idempotent_and_adds_drafts_sent_to_an_existing_mail
         (user_maildir / sub).mkdir(parents=True)
     created = create_workspace(other)
     assert sorted(p.name for p in created if p.parent == user_maildir) == [".Drafts", ".Sent"]
+
+
+def test_attachments_come_only_from_the_files_folders(tmp_path):
+    """Issue #11: `compose_new_email(..., ["/etc/passwd"])` attached it. Only files under the
+    workspace's files/ and `file_roots` (symlinks resolved) can be attached, whatever the path."""
+    docs = tmp_path / "docs"
+    (docs / "Finance").mkdir(parents=True)
+    (docs / "Finance" / "tax return.pdf").write_bytes(b"%PDF tax")
+    apps = build_workspace_apps(settings(tmp_path, file_roots=[str(docs)]))
+    home = tmp_path / "home"
+    (home / "files").mkdir(parents=True)
+    (home / "files" / "Q4 budget.pdf").write_bytes(b"%PDF budget")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password")
+    (home / "files" / "innocent.pdf").symlink_to(secret)
+    (home / "files" / "Finance").symlink_to(docs / "Finance")  # a link to another allowed folder is fine
+    files, mail = built(apps, "files"), built(apps, "mail")
+    found = [files.open_and_get_file_path(name) for name in ("budget", "tax return", "Finance/tax return.pdf")]
+    assert mail.compose_new_email(["sid@example.com"], [], "Docs", "attached", found).startswith("Draft saved")
+    ((_, draft),) = [(k, mail.drafts.get_message(k)) for k in mail.drafts.keys()]
+    attached = {p.get_filename() for p in draft.walk() if p.get_filename()}
+    assert attached == {"Q4 budget.pdf", "tax return.pdf"}
+    assert mail.compose_new_email(["sid@example.com"], [], "Rel", "x", ["Q4 budget.pdf"]).startswith("Draft saved")
+
+    link = files.open_and_get_file_path("innocent")  # the index finds the link...
+    assert link == str(home / "files" / "innocent.pdf")
+    refused = [
+        ("compose", lambda path: mail.compose_new_email(["sid@example.com"], [], "Hi", "x", [path])),
+        ("reply", lambda path: mail.reply_to_email([], "x", [path])),
+        ("forward", lambda path: mail.forward_email(["sid@example.com"], [], "x", [path])),
+    ]
+    for _, call in refused:
+        for path, why in [
+            ("/etc/passwd", "outside the folders files can be attached from"),
+            (link, f"resolves to {secret.resolve()}"),  # ...but what it points to is outside
+            (str(home / "files" / ".." / ".." / "secret.txt"), "outside the folders"),
+            ("../../secret.txt", "outside the folders"),
+            (str(secret), "outside the folders"),
+        ]:
+            with pytest.raises(ToolError, match=re.escape(path) + ".*" + re.escape(why)):
+                call(path)
+    assert len(mail.drafts.keys()) == 2  # nothing else was written
 
 
 # -- the side-effect policy through the CLI ------------------------------------------------

@@ -82,6 +82,82 @@ def test_unparsable_plan_file(tmp_path: Path):
     assert "expected an action" in result.stderr and "Traceback" not in result.output
 
 
+def test_plan_file_that_is_not_utf8_is_one_error_line_and_exit_2(tmp_path: Path):
+    plan_file = tmp_path / "plan.txt"
+    plan_file.write_bytes(b'1. get_phone_number("Ana\xff")\n2. join()<END_OF_PLAN>')
+    for extra in ([], ["--json"]):
+        result = invoke("run", "--plan", str(plan_file), *extra)
+        assert result.exit_code == 2, result.output
+        assert "is not UTF-8 text" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    ("plan_text", "message"),
+    [
+        ("1. send_sms(", "expected an action"),
+        ('1. get_phone_number("\\ud800")\n2. join()<END_OF_PLAN>', "lone surrogate"),
+        ("9" * 5000 + '. get_phone_number("Ana")\n2. join()<END_OF_PLAN>', "action id has 5000 digits"),
+        ('1. get_phone_number("Ana")\n2. send_sms(["$' + "1" * 5000 + '"], "hi")\n3. join()', "too many digits"),
+    ],
+)
+def test_run_plan_json_prints_a_parse_error_as_json(tmp_path: Path, plan_text: str, message: str):
+    plan_file = tmp_path / "plan.txt"
+    plan_file.write_text(plan_text)
+    result = invoke("run", "--plan", str(plan_file), "--json")
+    assert result.exit_code == 1, result.output  # README: 1 = no valid plan
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and data["actions"] == [] and data["plan"] == plan_text
+    assert message in data["plan_error"]
+    # Without --json the same error is one line on stderr.
+    result = invoke("run", "--plan", str(plan_file))
+    assert result.exit_code == 1 and message in result.stderr and result.stdout == ""
+
+
+def test_json_output_survives_a_lone_surrogate_in_a_tool_result(tmp_path: Path, monkeypatch):
+    plugin = tmp_path / "oddtools.py"
+    plugin.write_text(
+        "def odd_file_name() -> str:\n"
+        '    """Names a file whose name is not valid UTF-8."""\n'
+        "    return 'report-' + bytes([0xFF]).decode('utf-8', 'surrogateescape')\n\n"
+        "def register_tools(registry):\n"
+        "    registry.register(odd_file_name)\n"
+    )
+    monkeypatch.setenv("POCKETAGENT_PLUGINS", json.dumps([str(plugin)]))
+    plan_file = tmp_path / "plan.txt"
+    plan_file.write_text("1. odd_file_name()\n2. join()<END_OF_PLAN>")
+    result = invoke("run", "--plan", str(plan_file), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["answer"].startswith("report-\udcff")
+
+
+RAISES = 'raise RuntimeError("TOOLS_TOKEN is not set\\nsecond line")\n'
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "reason"),
+    [
+        ("file", RAISES, "RuntimeError: TOOLS_TOKEN is not set"),
+        ("module", RAISES, "RuntimeError: TOOLS_TOKEN is not set"),
+        ("file", "def broken(:\n", "SyntaxError: "),
+        ("module", "import json\njson.loads('{')\n", "JSONDecodeError: Expecting property name"),
+    ],
+)
+def test_plugin_that_raises_on_import_is_a_config_error(tmp_path: Path, monkeypatch, kind, source, reason):
+    name = f"broken_plugin_{kind}_{abs(hash(source))}"
+    (tmp_path / f"{name}.py").write_text(source)
+    if kind == "module":
+        monkeypatch.syspath_prepend(str(tmp_path))
+        spec = name
+    else:
+        spec = str(tmp_path / f"{name}.py")
+    monkeypatch.setenv("POCKETAGENT_PLUGINS", json.dumps([spec]))
+    result = invoke("tools")
+    assert result.exit_code == 2, result.output
+    assert f"cannot load tool plugin {spec!r}: {reason}" in result.stderr
+    assert "second line" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
 def test_unreachable_openai_endpoint_is_a_clear_error():
     result = invoke("plan", "hi", "--backend", "openai", "--no-grammar")
     assert result.exit_code == 1, result.output

@@ -64,8 +64,10 @@ def test_messages_show_only_the_subset_the_seeds_and_the_ask() -> None:
     job = gen.sample_jobs(1, 8, POOL, REGISTRY, per_prompt=5, tools_per_prompt=3)[0]
     system, user = gen.build_messages(job, REGISTRY)
     assert (system.role, user.role) == ("system", "user")
+    # The tool listing (not the fixed rules, which name a few tools in passing) shows only the subset.
+    listing = system.content.split("Tools:\n", 1)[1].split("\nRules:", 1)[0]
     for tool in REGISTRY:
-        assert (f"{tool.name}(" in system.content) == (tool.name in job.tools)
+        assert (f"{tool.name}(" in listing) == (tool.name in job.tools)
     for seed in job.seeds:
         assert f"Request: {seed.query}\nPlan:\n{seed.plan}" in user.content
     assert job.now in user.content and "Write 5 new requests" in user.content
@@ -165,13 +167,19 @@ def test_collect_replies_checks_like_the_offline_path() -> None:
         for e in read_jsonl(HANDWRITTEN_DEV)
         if ExampleChecker(REGISTRY).check(gen.candidate_example("h", e.query, e.plan, jobs[3].now)) is None
     )
+    # A seed whose dates are still ahead at job 1's `now` (so copying it is only a duplicate).
+    copied = next(
+        s
+        for s in seeds[5:]
+        if ExampleChecker(REGISTRY).check(gen.candidate_example("s", s.query, s.plan, jobs[0].now)) is None
+    )
     good_plan = '1. maps_show_directions("", "Lake Merritt", "w")\n2. join()<END_OF_PLAN>'
     replies = [
         _reply(
             1,
             ("walk me to lake merritt please", good_plan),
             ("walk me to lake merritt please!", good_plan),  # exact duplicate once normalized
-            (seeds[5].query, seeds[5].plan),  # copies a seed
+            (copied.query, copied.plan),  # copies a seed
         ),
         gen.Reply(2, "I cannot help with that."),
         _reply(

@@ -13,9 +13,9 @@ from pocketagent.data.checks import DatasetChecker, ExampleChecker, split_leaks
 from pocketagent.data.dedup import NearDuplicateIndex
 from pocketagent.data.example import Example
 from pocketagent.data.formats import read_jsonl
-from pocketagent.data.generate.offline import OfflineGenerator, generate_offline
+from pocketagent.data.generate.offline import SHAPE_BUCKETS, OfflineGenerator, generate_offline
 from pocketagent.data.pipeline import write_dataset
-from pocketagent.data.splits import GenerationError
+from pocketagent.data.splits import GenerationError, bucket_quotas
 from pocketagent.plan.language import parse_plan
 from pocketagent.tools.builtin import builtin_registry
 
@@ -29,11 +29,16 @@ def run():
 
 def test_sizes_shape_mix_and_ids(run) -> None:
     assert {k: len(v) for k, v in run.splits.items()} == SIZES
+    shares = {label: share for label, _low, _high, share in SHAPE_BUCKETS}
+    assert shares == {"1": 0.20, "2": 0.28, "3-6": 0.38, "7+": 0.14}
+    remainder = Counter(bucket_quotas(sum(SIZES.values()), shares))
     for name, examples in run.splits.items():
         assert [e.id for e in examples] == [f"{name}-{i:05d}" for i in range(1, len(examples) + 1)]
         counts = Counter(m["bucket"] for m in run.metas[name])
-        n = len(examples)
-        assert counts == {"1": round(n * 0.25), "2": round(n * 0.30), "3-6": round(n * 0.35), "7+": round(n * 0.10)}
+        if name != "train":  # every split but the first gets the shape mix exactly
+            assert counts == bucket_quotas(len(examples), shares)
+            remainder -= counts
+    assert Counter(m["bucket"] for m in run.metas["train"]) == remainder  # train takes what is left
 
 
 def test_every_example_passes_the_checks_and_has_consistent_fields(run) -> None:
@@ -64,7 +69,7 @@ def test_diversity_of_what_is_generated(run) -> None:
     templates = Counter(query_template(e.query, parse_plan(e.plan)) for e in examples)
     assert templates.most_common(1)[0][1] / len(examples) < 0.05
     registers = Counter(m["register"] for v in run.metas.values() for m in v)
-    assert len(registers) == 5
+    assert len(registers) == 6
     assert any(not e.query.isascii() for e in examples)
     assert any(len(parse_plan(e.plan).tool_actions) >= 7 for e in examples)
 

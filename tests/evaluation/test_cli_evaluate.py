@@ -135,9 +135,10 @@ def test_eval_runs_the_planner_and_writes_the_report(data, tmp_path):
     assert result.exit_code == 0, result.output
     assert factory.overrides == [{"model": "m.gguf", "grammar": False, "seed": 7}]
     lines = stdout_lines(result)
-    assert len(lines) == 1  # progress goes to stderr
+    # Progress goes to stderr; stdout has the breakdown by plan size and tool, then the one-line result.
+    assert lines[0] == "by plan size (tool actions):" and "by tool:" in lines
     assert (
-        lines[0]
+        lines[-1]
         == "2 items | success 50.0% | strict 50.0% | parse failures 0.0% | latency p50 0.25s p95 0.25s | model canned-planner"
     )
     report = json.loads(report_path.read_text())

@@ -9,6 +9,7 @@ import pytest
 from pocketagent.evaluation.datasets import EvalFileError
 from pocketagent.evaluation.report import (
     ItemResult,
+    breakdown_text,
     build_report,
     compare_reports,
     compare_summary,
@@ -150,3 +151,25 @@ def test_report_file_errors(tmp_path):
         load_report(tmp_path / "other.json")
     with pytest.raises(EvalFileError, match="cannot write report"):
         write_report({"n": 0}, tmp_path / "missing-dir" / "r.json")
+
+
+def test_success_by_tool_and_by_plan_shape() -> None:
+    sms = ("get_phone_number", "send_sms")
+    report = build_report(
+        [
+            result("1", True, True, reference_actions=1),
+            result("2", False, reference_tools=sms, reference_actions=2),
+            result("3", True, False, reference_tools=sms, reference_actions=2),
+            result("4", False, reference_tools=(*sms, "create_note"), reference_actions=8),
+        ]
+    )
+    assert report["success_by_shape"] == {
+        "1": {"n": 1, "success": 1.0, "strict": 1.0},
+        "2": {"n": 2, "success": 0.5, "strict": 0.0},
+        "7+": {"n": 1, "success": 0.0, "strict": 0.0},
+    }
+    assert report["success_by_tool"]["send_sms"] == {"n": 3, "success": 1 / 3, "strict": 0.0}
+    assert list(report["success_by_tool"]) == sorted(report["success_by_tool"])
+    text = breakdown_text(report)
+    assert "by plan size" in text and "7+" in text and "send_sms" in text
+

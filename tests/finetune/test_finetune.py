@@ -203,12 +203,15 @@ def test_finetune_cli_trains_exports_resumes_and_the_adapter_plans(tmp_path: Pat
     assert payload["stats"]["prompt_tokens"] < 600  # signatures only, not the ~1,600-token full prompt
 
 
-def test_auto_prompt_style_follows_the_adapter_setting() -> None:
+def test_auto_prompt_style_follows_the_adapter_setting(default_model_path: Path) -> None:
     from pocketagent.settings import load_settings
 
-    assert load_settings().effective_prompt_style() == "full"
-    assert load_settings(lora="/x/adapter.gguf").effective_prompt_style() == "compact"
-    assert load_settings(lora="/x/adapter.gguf", prompt_style="full").effective_prompt_style() == "full"
+    adapter = str(default_model_path)  # any existing file stands in for an adapter here
+    assert load_settings().effective_prompt_style() == "compact"  # the shipped fine-tuned adapter
+    assert load_settings(lora="none").effective_prompt_style() == "full"
+    assert load_settings(lora=adapter).effective_prompt_style() == "compact"
+    assert load_settings(lora=adapter, prompt_style="full").effective_prompt_style() == "full"
+    assert load_settings(backend="openai").effective_prompt_style() == "full"  # a server applies its own weights
 
 
 def test_finetune_cli_missing_data_is_a_clear_error(tmp_path: Path) -> None:

@@ -84,6 +84,15 @@ def test_join_without_marker_at_end_of_text_is_accepted():
         ('1. a("x")<END_OF_PLAN>', "must follow join"),
         ('1. join("x")<END_OF_PLAN>', "no arguments"),
         ('1. a(*["x"])\n2. join()<END_OF_PLAN>', "starred"),
+        # Past Python's int() limit of 4,300 digits: a parse error, not ValueError.
+        ("1" * 5000 + ". a()\n2. join()<END_OF_PLAN>", "action id has 5000 digits"),
+        ('1. a()\n2. b("$' + "1" * 5000 + '")\n3. join()<END_OF_PLAN>', "too many digits"),
+        ('1. a()\n2. b(["${' + "9" * 5000 + '}"])\n3. join()<END_OF_PLAN>', "too many digits"),
+        # A hex literal has no digit limit, but its decimal rendering would.
+        ("1. a(0x" + "f" * 4000 + ")\n2. join()<END_OF_PLAN>", "too large"),
+        # Lone surrogates cannot be encoded anywhere a tool would write them (or --json print them).
+        ('1. a("\\ud800")\n2. join()<END_OF_PLAN>', "lone surrogate"),
+        ('1. a(["ok", "x\\udfff"])\n2. join()<END_OF_PLAN>', "lone surrogate"),
     ],
 )
 def test_parse_errors_are_clear(text, message):
@@ -94,6 +103,38 @@ def test_parse_errors_are_clear(text, message):
 def test_parse_error_names_the_line():
     with pytest.raises(PlanParseError, match="line 2"):
         parse_plan('1. a()\n2. b(\n3. join()<END_OF_PLAN>')
+
+
+# Two million characters: linear parsing takes well under a second, a pattern that backtracks
+# quadratically (like the old `Thought:` one) takes hours, so a regression hangs the suite.
+HUGE = 2_000_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " " * HUGE,
+        "Thought:" + " " * HUGE + "x",
+        "Thought: a" + " " * HUGE + "x",
+        "1." + " " * HUGE,
+        "1." + " " * HUGE + "x",
+        " " * HUGE + "1" * HUGE + "x",
+        "1. a(" + " " * HUGE + "x",
+        "1. a(" + ")" + " " * HUGE + "x",
+        "1. a" + " " * HUGE + "(",
+        '1. a("' + "$" * HUGE + '")',
+    ],
+    ids=["spaces", "thought-spaces-x", "thought-a-spaces-x", "id-spaces", "id-spaces-x", "spaces-digits",
+         "open-call", "close-call-spaces", "name-spaces", "dollars"],
+)
+def test_huge_lines_fail_in_linear_time(text):
+    with pytest.raises(PlanParseError):
+        parse_plan(text)
+
+
+def test_huge_thought_parses_and_is_stripped():
+    plan = parse_plan("Thought: \t a" + " " * HUGE + "b   \n1. a()\n2. join()<END_OF_PLAN>")
+    assert plan.actions[0].thought == "a" + " " * HUGE + "b"
 
 
 # --- property-based round trip -------------------------------------------------------------

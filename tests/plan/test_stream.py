@@ -17,6 +17,7 @@ BROKEN = [
     '1. a("x")\n2. b(\n3. join()<END_OF_PLAN>',
     '1. a("x")\nThought: hmm\n',
     '1. a("x")\n2. b(name="y")\n3. join()<END_OF_PLAN>',
+    '1. a("x")<END_OF_PLAN>text the stream never reads',
 ]
 
 
@@ -56,6 +57,58 @@ def test_any_chunking_equals_batch_parse(text, cuts):
         assert seen == list(plan.actions)
     else:
         assert streamed == batch
+
+
+BIG = "1" * 4400  # past int()'s 4,300-digit limit
+ARGUMENTS = st.lists(
+    st.sampled_from(
+        ['"x"', '"$1"', '"${2}"', '"$0"', f'"${BIG}"', '"\\ud800"', f"0x{'f' * 4000}", "1e999", "None", "-3",
+         '[1, "a"]', "[[1]]", "{}", "k=1", "*x", "(", '"', ""]
+    ),
+    max_size=3,
+).map(", ".join)  # fmt: skip
+ACTION_LINES = st.builds(
+    "{}. {}({}){}{}".format,
+    st.one_of(st.integers(0, 4).map(str), st.just(BIG)),
+    st.sampled_from(["a", "join", "b_2"]),
+    ARGUMENTS,
+    st.sampled_from(["", "", "<END_OF_PLAN>", "<END_OF"]),
+    st.text(max_size=4),
+)
+LINES = st.one_of(ACTION_LINES, st.text(max_size=8).map("Thought:{}".format), st.text(max_size=8))
+# Arbitrary text, and lines close to the plan language so that the deep parser paths are reached.
+ANY_TEXT = st.one_of(st.text(), st.lists(LINES, max_size=6).map("\n".join))
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ANY_TEXT, st.lists(st.integers(0, 10_000), max_size=30))
+def test_arbitrary_text_raises_only_plan_parse_errors_and_stream_agrees(text, cuts):
+    # `outcome` catches only PlanParseError: any other exception fails the test.
+    batch = outcome(lambda: parse_plan(text))
+    streamed = outcome(lambda: stream_parse(chunked(text, cuts))[1])
+    assert streamed == batch
+
+
+HUGE = 2_000_000  # linear: well under a second; quadratic buffering or patterns: hours
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " " * HUGE,
+        "Thought: a" + " " * HUGE + "x",
+        "1." + " " * HUGE,
+        "1. a(" + " " * HUGE + "x",
+        "Thought: a" + " " * HUGE + "b\n1. a()\n2. join()<END_OF_PLAN>",
+        '1. a("x")\n' * (HUGE // 10),  # many lines in one chunk
+    ],
+    ids=["spaces", "thought-spaces-x", "id-spaces", "open-call", "huge-thought-plan", "many-lines"],
+)
+@pytest.mark.parametrize("size", [5, HUGE])
+def test_huge_text_streams_in_linear_time(text, size):
+    batch = outcome(lambda: parse_plan(text))
+    streamed = outcome(lambda: stream_parse([text[i : i + size] for i in range(0, len(text), size)])[1])
+    assert streamed == batch
 
 
 def test_one_character_at_a_time_yields_each_action_when_its_line_completes():

@@ -27,7 +27,7 @@ from pocketagent.agent.events import (
 )
 from pocketagent.agent.executor import ActionResult, Executor
 from pocketagent.agent.joiner import Joiner, RuleJoiner
-from pocketagent.agent.planner import Planner
+from pocketagent.agent.planner import Planner, failure_context
 from pocketagent.errors import PlanParseError
 from pocketagent.plan.language import Plan, parse_plan
 from pocketagent.tools.apps import set_current_request
@@ -122,29 +122,26 @@ class Agent:
         for attempt in range(self.config.max_replans + 1):
             emit(PlanningStarted(request, attempt))
             executor = self._executor(emit, memo)
-            ready = await planner.stream_plan(request, now, emit, executor.submit, replan_context)
+            last = attempt == self.config.max_replans
+            ready = await planner.stream_plan(request, now, emit, executor.submit, replan_context, repair_dates=last)
             results = await executor.wait()
             replans_left = self.config.max_replans - attempt
             if ready.plan is None:
                 observations = "\n".join(r.observation() for r in results.values())
                 if replans_left > 0:
-                    replan_context = _replan_context(ready.text, f"the plan could not be parsed: {ready.error}", observations)
-                    emit(Replanning(f"plan could not be parsed: {ready.error}", attempt + 1))
+                    replan_context = failure_context(ready.text, f"the plan is not valid: {ready.error}", observations)
+                    emit(Replanning(f"plan is not valid: {ready.error}", attempt + 1))
                     continue
                 emit(FinalAnswer(f"Sorry, I could not make a valid plan for this request ({ready.error}).", ok=False))
                 return
             decision = self.joiner.decide(ready.plan, results, replans_left)
             if decision.action == "replan":
                 observations = "\n".join(r.observation() for r in results.values())
-                replan_context = _replan_context(ready.plan.render(), decision.reason, observations)
+                replan_context = failure_context(ready.plan.render(), decision.reason, observations)
                 emit(Replanning(decision.reason, attempt + 1))
                 continue
             emit(FinalAnswer(decision.answer, ok=decision.ok))
             return
-
-
-def _replan_context(plan_text: str, problem: str, observations: str) -> str:
-    return f"Plan:\n{plan_text.strip()}\nProblem: {problem}\nResults:\n{observations or '(none)'}"
 
 
 @dataclass

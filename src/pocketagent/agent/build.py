@@ -27,7 +27,19 @@ ENTRY_POINT_GROUP = "pocketagent.tools"
 
 
 def _load_plugin(spec: str) -> ModuleType:
-    """A plugin is a module name or a path to a .py file."""
+    """A plugin is a module name or a path to a .py file.
+
+    Whatever a plugin raises while it is imported (a syntax error, a missing setting, a bug)
+    is the user's configuration to fix, so it becomes a `ConfigError` naming the plugin, with
+    the exception's first line, instead of a traceback through pocketagent.
+    """
+
+    def failed(exc: Exception) -> ConfigError:
+        lines = str(exc).strip().splitlines()
+        # The type names the kind of failure; the message's first line is enough to act on.
+        reason = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+        return ConfigError(f"cannot load tool plugin {spec!r}: {reason}")
+
     if spec.endswith(".py"):
         path = Path(spec).expanduser()
         if not path.is_file():
@@ -36,12 +48,17 @@ def _load_plugin(spec: str) -> ModuleType:
         if module_spec is None or module_spec.loader is None:
             raise ConfigError(f"cannot load tool plugin {path}")
         module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
+        try:
+            module_spec.loader.exec_module(module)
+        except Exception as exc:
+            raise failed(exc) from None
         return module
     try:
         return importlib.import_module(spec)
     except ImportError as exc:
         raise ConfigError(f"cannot import tool plugin {spec!r}: {exc}") from None
+    except Exception as exc:
+        raise failed(exc) from None
 
 
 def build_registry(settings: Settings) -> ToolRegistry:
@@ -64,9 +81,15 @@ def build_registry(settings: Settings) -> ToolRegistry:
 def build_planner(
     settings: Settings, registry: ToolRegistry | None = None, backend: LLMBackend | None = None
 ) -> Planner:
-    """A planner for the configured tools and LLM backend (with Tool RAG unless `tool_rag` is off)."""
+    """A planner for the configured tools and LLM backend.
+
+    Tool RAG (unless `tool_rag` is off) serves the full prompt of an untuned model; the compact
+    prompt of the fine-tuned planner lists every tool's signature (a fixed, cached prefix) and
+    the model picks the tools itself, so nothing is retrieved for it.
+    """
+    prompt_style = settings.effective_prompt_style()
     selector = create_selector(
-        "toolrag" if settings.tool_rag else "all",
+        "toolrag" if settings.tool_rag and prompt_style != "compact" else "all",
         directory=settings.tool_rag_dir,
         examples=settings.tool_rag_examples,
     )
@@ -79,7 +102,7 @@ def build_planner(
             seed=settings.seed,
             grammar=settings.grammar,
             examples=settings.examples,
-            prompt_style=settings.effective_prompt_style(),
+            prompt_style=prompt_style,
         ),
         selector=selector,
     )

@@ -111,6 +111,7 @@ class PlanReady(Event):
     plan: Plan | None
     stats: PlanStats = field(default_factory=PlanStats)
     error: str | None = None
+    stopped: str | None = None  # the plan was cut before a runaway action (see agent.plan_guard)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -119,6 +120,7 @@ class PlanReady(Event):
             "plan": self.plan.render() if self.plan else None,
             "stats": asdict(self.stats),
             "error": self.error,
+            "stopped": self.stopped,
         }
 
 

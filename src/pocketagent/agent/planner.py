@@ -18,11 +18,12 @@ from typing import cast
 
 from pocketagent.agent.compact_prompt import compact_messages
 from pocketagent.agent.events import ActionPlanned, Event, PlanReady, PlanStats, PlanToken
+from pocketagent.agent.plan_guard import PlanGuard, Verdict
 from pocketagent.agent.prompts import DEFAULT_EXAMPLES, Example, planner_messages, select_examples
 from pocketagent.errors import PlanParseError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
 from pocketagent.plan.grammar import build_grammar
-from pocketagent.plan.language import END_OF_PLAN, Action
+from pocketagent.plan.language import END_OF_PLAN, JOIN, Action, Plan
 from pocketagent.plan.stream import StreamingPlanParser
 from pocketagent.toolrag.base import AllToolsSelector, Selection, ToolSelector
 from pocketagent.tools.registry import ToolRegistry
@@ -115,11 +116,13 @@ class Planner:
         emit: Callable[[Event], None],
         on_action: Callable[[Action], None],
         replan_context: str | None = None,
+        repair_dates: bool = False,
     ) -> PlanReady:
         """Generate a plan, emitting tokens and calling `on_action` for each completed action.
 
-        Returns the `PlanReady` event (also emitted); a plan that does not parse has
-        `plan=None` and `error` set. Cancelling the coroutine stops the generation.
+        Returns the `PlanReady` event (also emitted); a plan that does not parse or that the plan
+        guard rejects has `plan=None` and `error` set. `repair_dates` (the last attempt) moves a
+        past date to the coming week instead of rejecting. Cancelling the coroutine stops the generation.
         """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
@@ -142,8 +145,32 @@ class Planner:
         started = time.perf_counter()
         first_action_s: float | None = None
         parser = StreamingPlanParser()
+        guard = PlanGuard(query, now, self.registry, repair_dates=repair_dates)
+        accepted: list[Action] = []
+        repaired = False
+        stopped: str | None = None  # why the plan was cut short (a runaway), if it was
         usage = Usage()
         error: str | None = None
+
+        def admit(action: Action) -> bool:
+            """Guard one completed action; dispatch it when accepted. False: the plan ends here."""
+            nonlocal stopped, error, first_action_s, repaired
+            check = guard.check(action)
+            if check.verdict is Verdict.STOP:
+                stopped = check.reason
+                return False
+            if check.verdict is Verdict.REJECT:
+                error = check.reason
+                return False
+            if check.verdict is Verdict.REPAIR and check.action is not None:
+                action, repaired = check.action, True
+            accepted.append(action)
+            if first_action_s is None:
+                first_action_s = time.perf_counter() - started
+            emit(ActionPlanned.of(action))
+            on_action(action)
+            return True
+
         producer = loop.run_in_executor(None, produce)
         try:
             while True:
@@ -155,7 +182,7 @@ class Planner:
                 item = cast(Chunk, item)
                 if item.usage is not None:
                     usage = item.usage
-                if not item.text or error is not None or parser.finished:
+                if not item.text or error is not None or stopped is not None or parser.finished:
                     continue
                 emit(PlanToken(item.text))
                 try:
@@ -165,12 +192,9 @@ class Planner:
                     cancel.cancel()
                     continue
                 for action in completed:
-                    if action.is_join:
-                        continue
-                    if first_action_s is None:
-                        first_action_s = time.perf_counter() - started
-                    emit(ActionPlanned.of(action))
-                    on_action(action)
+                    if not action.is_join and not admit(action):
+                        cancel.cancel()  # a runaway or a rejected plan: stop generating
+                        break
                 if parser.finished:
                     cancel.cancel()  # join() seen: nothing after it matters
         finally:
@@ -178,17 +202,22 @@ class Planner:
             await asyncio.shield(producer)
 
         plan = None
-        if error is None:
+        if error is None and stopped is None:
             try:
                 before = len(parser.actions)
                 plan = parser.finish()
                 for action in plan.tool_actions[before:]:
-                    emit(ActionPlanned.of(action))
-                    on_action(action)
+                    if not admit(action):
+                        break
             except PlanParseError as exc:
                 error = str(exc)
                 if usage.completion_tokens >= self.config.max_tokens:
                     error += f" (the model hit the {self.config.max_tokens}-token limit)"
+        if error is not None:
+            plan = None
+        elif stopped is not None or repaired:
+            # Cut at a runaway (the actions before it stand) or with repaired dates: what ran is the plan.
+            plan = Plan((*accepted, Action(len(accepted) + 1, JOIN)))
         stats = PlanStats(
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
@@ -198,10 +227,33 @@ class Planner:
             plan_s=time.perf_counter() - started,
             tokens_per_s=usage.tokens_per_s,
         )
-        ready = PlanReady(text=plan.render() if plan else parser.text, plan=plan, stats=stats, error=error)
+        ready = PlanReady(
+            text=plan.render() if plan else parser.text, plan=plan, stats=stats, error=error, stopped=stopped
+        )
         emit(ready)
         return ready
 
-    def plan(self, query: str, now: datetime) -> PlanReady:
-        """Plan without executing (evaluation, `pocketagent plan`): drains `stream_plan`."""
-        return asyncio.run(self.stream_plan(query, now, emit=lambda event: None, on_action=lambda action: None))
+    def plan(self, query: str, now: datetime, replans: int = 0) -> PlanReady:
+        """Plan without executing (evaluation, `pocketagent plan`): drains `stream_plan`.
+
+        An invalid plan (unparsable, or a date in the past) is replanned up to `replans` times
+        with the problem shown to the model, as the agent does; `plan_s` counts every attempt.
+        """
+        context: str | None = None
+        spent = 0.0
+        for attempt in range(replans + 1):
+            ready = asyncio.run(
+                self.stream_plan(
+                    query, now, lambda event: None, lambda action: None, context, repair_dates=attempt == replans
+                )
+            )
+            spent += ready.stats.plan_s
+            if ready.plan is not None or attempt == replans:
+                break
+            context = failure_context(ready.text, f"the plan is not valid: {ready.error}", "")
+        return dataclasses.replace(ready, stats=dataclasses.replace(ready.stats, plan_s=spent))
+
+
+def failure_context(plan_text: str, problem: str, observations: str) -> str:
+    """What a replan shows the model: its previous plan, what was wrong, the results so far."""
+    return f"Plan:\n{plan_text.strip()}\nProblem: {problem}\nResults:\n{observations or '(none)'}"

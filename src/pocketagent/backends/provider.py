@@ -362,6 +362,7 @@ def open_maildir(settings: Settings, llm: Any = None, request: Callable[[], str]
         state_file=layout.mail_state_file,
         request=request,
         clock=settings.current_time,
+        attachment_roots=workspace_file_roots(settings),  # attach only what open_and_get_file_path can find
     )
 
 
@@ -376,8 +377,13 @@ def _macos_mail(inputs: BackendInputs) -> Any:
     return MacMail(_email_writer(s, inputs.llm), send=s.send, request=inputs.request)
 
 
+def workspace_file_roots(settings: Settings) -> list[Path]:
+    """The folders searched for files: the workspace's ``files/`` plus `file_roots`."""
+    return [WorkspaceLayout.of(settings).files, *(Path(root).expanduser() for root in settings.file_roots)]
+
+
 def _file_roots(inputs: BackendInputs) -> list[Path]:
-    return [inputs.layout.files, *(Path(root).expanduser() for root in inputs.settings.file_roots)]
+    return workspace_file_roots(inputs.settings)
 
 
 def _local_files(inputs: BackendInputs) -> Any:

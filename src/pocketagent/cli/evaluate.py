@@ -21,6 +21,7 @@ from pocketagent.evaluation.datasets import EvalFileError, load_items, load_pred
 from pocketagent.evaluation.harness import PlanFn, ProgressFn, evaluate, score
 from pocketagent.evaluation.report import (
     ItemResult,
+    breakdown_text,
     compare_reports,
     compare_summary,
     load_report,
@@ -67,6 +68,8 @@ def _check_report_path(report_path: Path | None) -> None:
 def _finish(report: dict[str, Any], report_path: Path | None, as_json: bool) -> None:
     if report_path is not None:
         write_report(report, report_path)
+    if not as_json and (breakdown := breakdown_text(report)):
+        typer.echo(breakdown)  # before the summary: the last line stays the one-line result
     typer.echo(summary_json(report) if as_json else summary_line(report))
 
 

@@ -52,6 +52,12 @@ def train_command(
     learning_rate: Annotated[float, typer.Option("--lr", min=0.0, help="peak learning rate")] = 1e-3,
     batch_tokens: Annotated[int, typer.Option(min=64, help="tokens per batch after the shared prompt")] = 2048,
     checkpoint_every: Annotated[int, typer.Option(min=1, help="steps between checkpoints")] = 50,
+    val_check: Annotated[
+        int, typer.Option(min=0, help="val requests planned with llama.cpp at each checkpoint (plan success)")
+    ] = 10,
+    bf16: Annotated[
+        bool, typer.Option("--bf16/--fp32", help="bfloat16 autocast (fast on AMX/AVX512-BF16 CPUs); weights stay fp32")
+    ] = False,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads")] = os.cpu_count() or 1,
     seed: Annotated[int, typer.Option(help="random seed (data order, LoRA init)")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
@@ -81,6 +87,8 @@ def train_command(
             learning_rate=learning_rate,
             batch_tokens=batch_tokens,
             checkpoint_every=checkpoint_every,
+            val_check=val_check,
+            bf16=bf16,
             threads=threads,
             seed=seed,
         )
@@ -117,8 +125,47 @@ def train_command(
         typer.echo(f"adapter: {summary['adapter']}")
 
 
+def card_command(
+    run: Annotated[Path, typer.Argument(help="a finished run directory (summary.json, logs, adapter.gguf)")],
+    reports: Annotated[
+        list[Path] | None,
+        typer.Option("--eval", help="an `eval --report` file whose figures go into the card (repeatable)"),
+    ] = None,
+) -> None:
+    """Rebuild a run's card.md/card.json and loss curve, adding evaluation figures.
+
+    A run stopped for good at a checkpoint (no summary.json) gets its summary, peft copy and card
+    from the checkpoint.
+    """
+    with clear_errors():
+        from pocketagent.evaluation.report import load_report
+        from pocketagent.finetune.card import plot_loss_curve, write_card
+
+        summary_path = run / "summary.json"
+        if not summary_path.is_file():
+            _training_modules()
+            from pocketagent.finetune.trainer import finalize_from_checkpoint
+
+            finalize_from_checkpoint(run)  # a run stopped for good: document its last checkpoint
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        figures = dict(summary.get("figures") or {})
+        for path in reports or []:
+            report = load_report(path)
+            latency = report.get("latency_s") or {}
+            figures[str(report.get("dataset") or path.stem)] = (
+                f"success {report['success_rate']:.1%}, strict {report['strict_success_rate']:.1%}, "
+                f"parse failures {report['parse_failure_rate']:.1%}, n={report['n']}"
+                + (f", latency p50 {latency['p50']:.2f} s" if latency.get("p50") is not None else "")
+            )
+        summary["figures"] = figures
+        summary_path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        plot_loss_curve(run)
+        typer.echo(f"card: {write_card(run, summary)}")
+
+
 def register(app: typer.Typer) -> None:
     """Attach `pocketagent finetune ...` to the main app."""
     group = typer.Typer(help="Fine-tune the planner (LoRA, CPU) and export a GGUF adapter.", no_args_is_help=True)
     group.command("train")(train_command)
+    group.command("card")(card_command)
     app.add_typer(group, name="finetune")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -18,8 +19,9 @@ from rich.console import Console
 
 from pocketagent import __version__
 from pocketagent.agent.agent import RunSummary, collect
-from pocketagent.agent.events import Event, PlanToken
-from pocketagent.errors import ConfigError, ModelNotFoundError, PocketAgentError
+from pocketagent.agent.events import Event, PlanReady, PlanToken
+from pocketagent.cli.output import json_text
+from pocketagent.errors import ConfigError, ModelNotFoundError, PlanParseError, PocketAgentError
 from pocketagent.settings import Settings, default_config_path, load_settings
 
 app = typer.Typer(
@@ -70,7 +72,7 @@ def read_request(request: str) -> str:
 
 
 def _print_json(data: dict[str, Any]) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    typer.echo(json_text(data, default=str))
 
 
 @app.command()
@@ -112,7 +114,7 @@ def plan(
         typer.echo(ready.text)
     if ready.error:
         if not json_output:
-            Console(stderr=True).print(f"[bold red]error:[/] the model's plan could not be parsed: {ready.error}")
+            Console(stderr=True).print(f"[bold red]error:[/] the model's plan is not valid: {ready.error}")
         raise typer.Exit(1)
 
 
@@ -152,8 +154,17 @@ def run(
                 plan_text = plan_file.read_text(encoding="utf-8")
             except OSError as exc:
                 raise fail(f"cannot read plan file {plan_file}: {exc.strerror or exc}") from None
+            except UnicodeDecodeError as exc:
+                raise fail(f"plan file {plan_file} is not UTF-8 text (invalid byte at offset {exc.start})") from None
             agent = build_agent(settings, with_planner=False)
-            events = agent.run_plan(plan_text)
+            try:
+                events = agent.run_plan(plan_text)
+            except PlanParseError as exc:
+                if not json_output:
+                    raise
+                # --json always prints its object: a plan that does not parse is reported like
+                # the model's (plan_error set, exit 1), not as a bare stderr line.
+                events = _unparsable(plan_text, str(exc))
         else:
             agent = build_agent(settings)
             events = agent.run(text, settings.current_time())
@@ -163,6 +174,11 @@ def run(
         _print_json({"request": text or None, **result})
     if not result["ok"]:
         raise typer.Exit(1)
+
+
+async def _unparsable(plan_text: str, error: str) -> AsyncIterator[Event]:
+    """The event stream of a given plan that does not parse: only its PlanReady, with the error."""
+    yield PlanReady(text=plan_text, plan=None, error=error)
 
 
 def _consume(events: Any, json_output: bool, verbose: bool) -> RunSummary:
@@ -252,7 +268,7 @@ def make_plan_fn(overrides: dict[str, Any]) -> Any:
     planner = build_planner(settings)
 
     def plan_fn(query: str, now: datetime | None) -> PlanOutcome:
-        ready = planner.plan(query, now or settings.current_time())
+        ready = planner.plan(query, now or settings.current_time(), replans=settings.max_replans)
         return PlanOutcome(ready.text, ready.plan, ready.error, ready.stats.plan_s, ready.stats.prompt_tokens)
 
     plan_fn.model_name = planner.backend.model_name  # type: ignore[attr-defined]

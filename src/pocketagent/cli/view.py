@@ -108,7 +108,7 @@ class LiveRunView:
             self._log(Text(f"↷ {event.id}. {event.tool} skipped: {event.reason}", style="magenta"))
         elif isinstance(event, PlanReady):
             if event.error:
-                self.notes.append(Text(f"Plan could not be parsed: {event.error}", style="red"))
+                self.notes.append(Text(f"Plan is not valid: {event.error}", style="red"))
                 self._log(self.notes[-1])
             elif self.verbose:
                 stats = event.stats

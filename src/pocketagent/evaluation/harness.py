@@ -77,6 +77,7 @@ def score_item(
         predicted_tools=tuple(tool_names(plan)),
         reference_tools=tuple(tool_names(item.plan)),
         edit_distance=distance,
+        reference_actions=len(item.plan.tool_actions),
     )
 
 

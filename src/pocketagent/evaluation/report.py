@@ -8,6 +8,8 @@ Top-level keys of a report:
 - ``prompt_tokens_mean``: over items with a prompt token count (None without any).
 - ``tool_selection``: micro-averaged ``{"precision", "recall"}`` of tool names.
 - ``per_tool``: ``{tool: {"precision", "recall", "support"}}`` (see `metrics.tool_selection_scores`).
+- ``success_by_tool``: ``{tool: {"n", "success", "strict"}}`` over items whose reference uses the tool.
+- ``success_by_shape``: the same by the reference's number of tool actions (``1``, ``2``, ``3-6``, ``7+``).
 - ``edit_distance_mean``: mean graph edit distance over failed items where it was computed.
 - ``unmatched_predictions``: predictions whose id is in no reference item (``score`` only).
 - ``items``: one dict per item: ``id``, ``query``, ``success``, ``strict_success``,
@@ -52,6 +54,7 @@ class ItemResult:
     predicted_tools: tuple[str, ...] = ()
     reference_tools: tuple[str, ...] = ()
     edit_distance: float | None = None
+    reference_actions: int | None = None  # tool actions in the reference plan (its shape)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -78,6 +81,37 @@ def _share(count: int, total: int) -> float | None:
     return count / total if total else None
 
 
+SHAPES = (("1", 1, 1), ("2", 2, 2), ("3-6", 3, 6), ("7+", 7, 10**9))
+
+
+def shape_of(actions: int) -> str:
+    """The plan-shape label for a plan with this many tool actions."""
+    return next((label for label, low, high in SHAPES if low <= actions <= high), "1")
+
+
+def _breakdown(groups: Mapping[str, Sequence[ItemResult]]) -> dict[str, dict[str, Any]]:
+    return {
+        key: {
+            "n": len(items),
+            "success": _share(sum(r.success for r in items), len(items)),
+            "strict": _share(sum(r.strict_success for r in items), len(items)),
+        }
+        for key, items in groups.items()
+    }
+
+
+def _by_tool_and_shape(results: Sequence[ItemResult]) -> tuple[dict[str, Any], dict[str, Any]]:
+    by_tool: dict[str, list[ItemResult]] = {}
+    by_shape: dict[str, list[ItemResult]] = {label: [] for label, _low, _high in SHAPES}
+    for result in results:
+        for tool in result.reference_tools:
+            by_tool.setdefault(tool, []).append(result)
+        if result.reference_actions is not None:
+            by_shape[shape_of(result.reference_actions)].append(result)
+    shapes = {label: items for label, items in by_shape.items() if items}
+    return _breakdown(dict(sorted(by_tool.items()))), _breakdown(shapes)
+
+
 def build_report(
     results: Sequence[ItemResult],
     model: str | None = None,
@@ -91,6 +125,7 @@ def build_report(
     distances = [r.edit_distance for r in results if r.edit_distance is not None and not r.success]
     per_tool = tool_selection_scores((r.predicted_tools, r.reference_tools) for r in results)
     overall = overall_tool_score(per_tool)
+    by_tool, by_shape = _by_tool_and_shape(results)
     return {
         "n": n,
         "model": model,
@@ -102,6 +137,8 @@ def build_report(
         "prompt_tokens_mean": _mean(tokens),
         "tool_selection": {"precision": overall.precision, "recall": overall.recall},
         "per_tool": {tool: score.to_dict() for tool, score in per_tool.items()},
+        "success_by_tool": by_tool,
+        "success_by_shape": by_shape,
         "edit_distance_mean": _mean(distances),
         "unmatched_predictions": unmatched_predictions,
         "items": [r.to_dict() for r in results],
@@ -144,6 +181,23 @@ def summary_line(report: Mapping[str, Any]) -> str:
     if report.get("model"):
         parts.append(f"model {report['model']}")
     return " | ".join(parts)
+
+
+def breakdown_text(report: Mapping[str, Any]) -> str:
+    """Success and strict success per plan shape and per tool, as aligned text lines."""
+    lines = []
+    for title, key in (("by plan size (tool actions)", "success_by_shape"), ("by tool", "success_by_tool")):
+        groups = report.get(key) or {}
+        if not groups:
+            continue
+        lines.append(f"{title}:")
+        width = max(len(name) for name in groups)
+        for name, figures in groups.items():
+            lines.append(
+                f"  {name:<{width}}  n={figures['n']:<3} success {_percent(figures['success'])}"
+                f"  strict {_percent(figures['strict'])}"
+            )
+    return "\n".join(lines)
 
 
 def summary_json(report: Mapping[str, Any]) -> str:

@@ -20,6 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from pocketagent.errors import ConfigError
+from pocketagent.finetune.card import (
+    CHECKS_LOG,
+    export_peft,
+    plot_loss_curve,
+    read_jsonl_rows,
+    sha256_of,
+    write_card,
+)
 from pocketagent.finetune.dataset import Sequence, batches, read_examples, render_all
 from pocketagent.finetune.lora import LoraSpec, adapter_state, inject, load_adapter_state
 from pocketagent.tools.registry import ToolRegistry
@@ -47,6 +55,8 @@ class TrainConfig:
     max_sequence_tokens: int = 1024
     val_limit: int = 100
     checkpoint_every: int = 50
+    val_check: int = 10  # val requests planned with llama.cpp at each checkpoint (0: off)
+    bf16: bool = False  # bfloat16 autocast (AMX/AVX512-BF16 CPUs): faster matmuls, fp32 master weights
     seed: int = 0
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
 
@@ -75,9 +85,13 @@ def _load_base(model_path: Path) -> Any:
 
 
 def shared_prefix_length(sequences: list[Sequence]) -> int:
-    """Tokens every sequence's prompt starts with (the system prompt): computed once per batch."""
+    """Tokens every sequence's prompt starts with (the system prompt): computed once per batch.
+
+    At least one prompt token stays outside the prefix: the first target token is predicted from
+    the position before it, which must be part of the batch's own input for the loss to count it.
+    """
     first = sequences[0].prompt
-    length = len(first)
+    length = max(0, min(len(s.prompt) for s in sequences) - 1)
     for sequence in sequences[1:]:
         prompt = sequence.prompt
         length = min(length, len(prompt))
@@ -137,18 +151,66 @@ def _lr_at(step: int, total: int, config: TrainConfig) -> float:
     return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def evaluate_loss(model: Any, sequences: list[Sequence], batch_tokens: int) -> float:
+def _autocast(enabled: bool) -> Any:
+    """bfloat16 autocast on the CPU when asked (weights and optimizer stay float32)."""
+    import contextlib
+
+    import torch
+
+    return torch.autocast("cpu", dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
+
+
+def evaluate_loss(model: Any, sequences: list[Sequence], batch_tokens: int, bf16: bool = False) -> float:
     """Mean token loss on `sequences` (no gradient)."""
     import torch
 
     prefix = sequences[0].tokens[: shared_prefix_length(sequences)] if sequences else ()
     total, count = 0.0, 0
-    with torch.no_grad():
+    with torch.no_grad(), _autocast(bf16):
         for batch in batches(sequences, batch_tokens, seed=0, epoch=0, skip=len(prefix)):
             n = sum(len(s.target) for s in batch)
             total += float(_loss(model, batch, prefix)) * n
             count += n
     return total / max(1, count)
+
+
+def finalize_from_checkpoint(out: Path) -> dict[str, Any]:
+    """Summary, peft copy, loss curve and card of a run that stopped at a checkpoint (no summary.json).
+
+    A run interrupted for good (the session ended, the budget ran out) still leaves a usable
+    `adapter.gguf` at its last checkpoint; this documents that adapter like a finished run.
+    """
+    import torch
+
+    from pocketagent.llm.models import default_model_path
+
+    checkpoint_path = out / CHECKPOINT
+    if not checkpoint_path.is_file():
+        raise ConfigError(f"{out} holds no checkpoint ({CHECKPOINT})")
+    saved = torch.load(checkpoint_path, weights_only=True)
+    config = saved["config"]
+    steps = read_jsonl_rows(out / LOG)
+    checks = [c for c in read_jsonl_rows(out / CHECKS_LOG) if c.get("step", 0) <= saved["step"]]
+    base_path = Path(config["base_model"]) if config.get("base_model") else default_model_path()
+    summary = {
+        "steps": int(saved["step"]),
+        "total_steps": steps[-1]["total_steps"] if steps else None,
+        "stopped_at_checkpoint": True,
+        "sequences": config.get("limit"),
+        "val_loss": checks[-1].get("val_loss") if checks else None,
+        "val_success": checks[-1].get("val_success") if checks else None,
+        "tokens_per_s": sum(r["tokens_per_s"] for r in steps) / len(steps) if steps else None,
+        "wall_time_s": float(saved.get("wall_s", 0.0)) or None,
+        "base_model": str(base_path),
+        "base_model_sha256": sha256_of(base_path),
+        "adapter": str(out / ADAPTER),
+        "config": config,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    export_peft(out, saved["adapter"], int(config["rank"]), float(config["alpha"]))
+    plot_loss_curve(out)
+    write_card(out, summary)
+    return summary
 
 
 def train(
@@ -158,11 +220,17 @@ def train(
     resume: bool = False,
     on_progress: Callable[[Progress], None] = lambda progress: None,
     say: Callable[[str], None] = lambda message: None,
+    model_loader: Callable[[Path], Any] | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume) a LoRA fine-tune; returns a summary. `tokenizer` is the llama.cpp backend."""
+    """Run (or resume) a LoRA fine-tune; returns a summary. `tokenizer` is the llama.cpp backend.
+
+    `model_loader` turns the base model path into a float32 transformers Llama (default: `_load_base`,
+    the dequantized GGUF); tests pass a tiny random model instead.
+    """
     import torch
 
     from pocketagent.finetune.gguf_adapter import write_adapter
+    from pocketagent.finetune.val_check import check_adapter
     from pocketagent.llm.models import default_model_path
 
     torch.set_num_threads(config.threads)
@@ -178,9 +246,12 @@ def train(
     if not sequences:
         raise ConfigError(f"no usable training examples in {config.train}")
     val_sequences: list[Sequence] = []
+    val_rows = []
     if config.val is not None:
         val_rows = read_examples(config.val)[: config.val_limit]
         val_sequences, _ = render_all(val_rows, registry, tokenizer, config.max_sequence_tokens)
+    # A fixed, spread-out sample of val requests for the plan-success check at checkpoints.
+    check_rows = val_rows[:: max(1, len(val_rows) // config.val_check)][: config.val_check] if config.val_check else []
     prefix = sequences[0].tokens[: shared_prefix_length(sequences)]
     steps_per_epoch = sum(1 for _ in batches(sequences, config.batch_tokens, config.seed, 0, len(prefix)))
     total_steps = max(1, math.ceil(steps_per_epoch * config.epochs))
@@ -191,19 +262,21 @@ def train(
 
     base_path = config.base_model or default_model_path()
     say(f"loading {base_path.name} (dequantizing the GGUF for training)...")
-    model = _load_base(base_path)
+    model = (model_loader or _load_base)(base_path)
     spec = LoraSpec(rank=config.rank, alpha=config.alpha)
     wrapped = inject(model, spec)
     parameters = [p for lora in wrapped.values() for p in (lora.lora_a, lora.lora_b)]
     optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=0.0)
     step = 0
+    wall_before = 0.0  # training seconds of earlier sessions of a resumed run
     if resume and checkpoint_path.exists():
-        saved = torch.load(checkpoint_path, weights_only=False)
+        saved = torch.load(checkpoint_path, weights_only=True)
         if saved["config"] != config.describe():
             raise ConfigError(f"the run in {out} was started with other settings; use another --out")
         load_adapter_state(wrapped, saved["adapter"])
         optimizer.load_state_dict(saved["optimizer"])
         step = int(saved["step"])
+        wall_before = float(saved.get("wall_s", 0.0))
         say(f"resumed at step {step} of {total_steps}")
 
     n_head = model.config.num_attention_heads
@@ -213,16 +286,40 @@ def train(
         state = adapter_state(wrapped)
         tmp = checkpoint_path.with_suffix(".tmp")
         torch.save(
-            {"config": config.describe(), "adapter": state, "optimizer": optimizer.state_dict(), "step": step}, tmp
+            {
+                "config": config.describe(),
+                "adapter": state,
+                "optimizer": optimizer.state_dict(),
+                "step": step,
+                "wall_s": wall_before + time.perf_counter() - started,
+            },
+            tmp,
         )
         tmp.replace(checkpoint_path)  # atomic: an interrupted save never loses the last checkpoint
         adapter_tmp = out / (ADAPTER + ".tmp")
         write_adapter(adapter_tmp, state, spec.alpha, n_head, n_head_kv)
         adapter_tmp.replace(out / ADAPTER)
 
+    def check() -> None:
+        """Val loss and a small val plan-success check on the adapter just written (checks.jsonl)."""
+        if not val_sequences and not check_rows:
+            return
+        model.eval()
+        record: dict[str, Any] = {"step": step}
+        if val_sequences:
+            record["val_loss"] = evaluate_loss(model, val_sequences, config.batch_tokens, config.bf16)
+        if check_rows:
+            result = check_adapter(base_path, out / ADAPTER, check_rows, registry, config.threads)
+            record |= {"val_success": result.success, "val_strict": result.strict, "val_checked": result.count}
+        model.train()
+        with (out / CHECKS_LOG).open("a", encoding="utf-8") as checks_log:
+            checks_log.write(json.dumps(record) + "\n")
+        shown = [f"{k} {v:.3f}" for k, v in record.items() if k in ("val_loss", "val_success", "val_strict")]
+        say(f"step {step}: " + ", ".join(shown))
+
+    started = time.perf_counter()
     model.train()
     log = (out / LOG).open("a", encoding="utf-8")
-    started = time.perf_counter()
     trained_tokens = 0
     try:
         while step < total_steps:
@@ -236,7 +333,8 @@ def train(
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 tick = time.perf_counter()
-                loss = _loss(model, batch, prefix)
+                with _autocast(config.bf16):
+                    loss = _loss(model, batch, prefix)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(parameters, 1.0)
@@ -250,20 +348,30 @@ def train(
                 log.flush()  # a step takes seconds: let `tail -f` follow the run
                 if step % config.checkpoint_every == 0:
                     save()
+                    if step < total_steps:
+                        check()
     finally:
         log.close()
     save()
+    training_s = time.perf_counter() - started
+    check()
     model.eval()
-    val_loss = evaluate_loss(model, val_sequences, config.batch_tokens) if val_sequences else None
-    elapsed = time.perf_counter() - started
+    checks = read_jsonl_rows(out / CHECKS_LOG)
     summary = {
         "steps": step,
         "sequences": len(sequences),
         "dropped_too_long": too_long,
-        "val_loss": val_loss,
-        "tokens_per_s": trained_tokens / elapsed if elapsed > 0 else None,
+        "val_loss": checks[-1].get("val_loss") if checks else None,
+        "val_success": checks[-1].get("val_success") if checks else None,
+        "tokens_per_s": trained_tokens / training_s if training_s > 0 else None,
+        "wall_time_s": wall_before + training_s,
+        "base_model": str(base_path),
+        "base_model_sha256": sha256_of(base_path),
         "adapter": str(out / ADAPTER),
         "config": config.describe(),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    export_peft(out, adapter_state(wrapped), config.rank, config.alpha)
+    plot_loss_curve(out)
+    write_card(out, summary)
     return summary

@@ -34,7 +34,7 @@ from typing import Any
 
 from pocketagent.errors import BackendError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
-from pocketagent.llm.models import resolve_adapter_path, resolve_model_path
+from pocketagent.llm.models import resolve_model_path
 from pocketagent.llm.prefix_cache import DEFAULT_MAX_ENTRIES, ModelIdentity, PrefixCache, prefix_cache_key
 
 _LOG = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ class LlamaCppBackend(LLMBackend):
             n_batch=settings.n_batch,
             seed=settings.seed,
             prompt_cache_dir=getattr(settings, "prompt_cache_dir", None),
-            lora_path=resolve_adapter_path(getattr(settings, "lora", None)),
+            lora_path=settings.adapter_path(),
         )
 
     @property

@@ -81,10 +81,41 @@ def resolve_model_path(spec: str | None) -> Path:
     return path
 
 
-def resolve_adapter_path(spec: str | Path | None) -> Path | None:
-    """A `lora` setting as an existing adapter file path; None or "" means no adapter."""
-    if spec is None or not str(spec).strip():
+# The fine-tuned planner shipped in this package, per packaged base model it was trained on
+# (`pocketagent finetune train`; the card next to it says how it was made and how well it does).
+ADAPTERS_DIR = Path(__file__).resolve().parent.parent / "adapters"
+PACKAGED_ADAPTERS: dict[str, Path] = {
+    DEFAULT_MODEL_ALIAS: ADAPTERS_DIR / "smollm2-135m-planner" / "adapter.gguf",
+}
+AUTO_ADAPTER = "auto"
+NO_ADAPTER = ("none", "off", "")
+
+
+def packaged_adapter(model_spec: str | None) -> Path | None:
+    """The shipped planner adapter for the model `model_spec` names, if there is one."""
+    name = (model_spec or "").strip().lower() or DEFAULT_MODEL_ALIAS
+    if name not in PACKAGED_ADAPTERS:
+        try:  # a path to the packaged default GGUF counts as the default model
+            same = Path(name).expanduser().resolve() == default_model_path().resolve()
+        except ModelNotFoundError:
+            same = False
+        if not same:
+            return None
+        name = DEFAULT_MODEL_ALIAS
+    path = PACKAGED_ADAPTERS[name]
+    return path if path.is_file() else None
+
+
+def resolve_adapter_path(spec: str | Path | None, model_spec: str | None = None) -> Path | None:
+    """A `lora` setting as an existing adapter file path, or None for no adapter.
+
+    "auto" is the fine-tuned planner shipped for the model (None when the model has none, e.g. a
+    GGUF of your own); "none", "off", "" or None mean the bare model; anything else is a path.
+    """
+    if spec is None or str(spec).strip().lower() in NO_ADAPTER:
         return None
+    if str(spec).strip().lower() == AUTO_ADAPTER:
+        return packaged_adapter(model_spec)
     path = Path(str(spec).strip()).expanduser()
     if not path.is_file():
         raise ModelNotFoundError(f"LoRA adapter file not found: {path}")

@@ -30,8 +30,16 @@ Value = Union[Scalar, list[Scalar]]
 
 # `$N` or `${N}`; the braces let a reference sit directly before digits ("${1}0").
 REFERENCE = re.compile(r"\$(?:\{(\d+)\}|(\d+))")
+# Every pattern here must run in linear time on any line: model output and plan files can hold
+# a line of 200k spaces. A lazy group followed by `\s*$` (the old Thought pattern) backtracks
+# over the spaces once per character, i.e. quadratically; the thought is stripped in Python instead.
 _ACTION_LINE = re.compile(r"^\s*(\d+)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.DOTALL)
-_THOUGHT_LINE = re.compile(r"^\s*Thought\s*:\s*(.*?)\s*$")
+_THOUGHT_LINE = re.compile(r"\s*Thought\s*:(.*)", re.DOTALL)
+# Lone surrogates ("\ud800" escapes) are not text: no file, terminal or HTTP body can encode them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Integers whose decimal form Python refuses to print (over sys.int_max_str_digits, 4,300 digits;
+# 14,000 bits is about 4,215) would crash rendering the plan; no tool argument is that large.
+_MAX_INT_BITS = 14_000
 
 
 def references_in(value: Value) -> list[int]:
@@ -118,6 +126,10 @@ def _literal(node: ast.expr, line_no: int, line: str, in_list: bool = False) -> 
         raise PlanParseError(
             "arguments must be literals (strings, numbers, True/False/None, lists)", line_no, line
         ) from None
+    if isinstance(value, str) and _SURROGATE.search(value):
+        raise PlanParseError("strings must be valid Unicode text (found a lone surrogate escape)", line_no, line)
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        raise PlanParseError(f"integer of {value.bit_length()} bits is too large for an argument", line_no, line)
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     kind = "nested lists" if isinstance(value, list) else type(value).__name__
@@ -167,13 +179,14 @@ class LineParser:
             return None
         thought = _THOUGHT_LINE.match(line)
         if thought:
-            self._thought = thought.group(1)
+            self._thought = thought.group(1).strip()
             if ended:
                 self._end_without_join()
             return None
         action = self._parse_action(line)
         if ended and not action.is_join:
-            raise PlanParseError("<END_OF_PLAN> must follow join()", self._line_no, raw)
+            # The line up to the marker: text after it is not shown, as the streaming parser never sees it.
+            raise PlanParseError("<END_OF_PLAN> must follow join()", self._line_no, line + END_OF_PLAN)
         return action
 
     def _end_without_join(self) -> None:
@@ -183,14 +196,24 @@ class LineParser:
         match = _ACTION_LINE.match(line)
         if not match:
             raise PlanParseError('expected an action like `1. tool_name("arg", ...)`', self._line_no, line)
-        action_id, tool, arg_text = int(match.group(1)), match.group(2), match.group(3)
+        tool, arg_text = match.group(2), match.group(3)
+        try:
+            action_id = int(match.group(1))
+        except ValueError:  # more digits than int() converts (sys.int_max_str_digits, 4,300)
+            raise PlanParseError(
+                f"action id has {len(match.group(1))} digits; ids count actions from 1", self._line_no, line
+            ) from None
         expected = len(self.actions) + 1
         if action_id != expected:
             raise PlanParseError(f"action id {action_id} out of order; expected {expected}", self._line_no, line)
         args = parse_arguments(arg_text, self._line_no, line)
         action = Action(action_id, tool, args, self._thought)
         self._thought = None
-        for ref in action.dependencies:
+        try:
+            dependencies = action.dependencies
+        except ValueError:  # int() of a `$N` with more digits than sys.int_max_str_digits
+            raise PlanParseError("a $N reference has too many digits to name an action", self._line_no, line) from None
+        for ref in dependencies:
             if ref < 1 or ref >= action_id:
                 raise PlanParseError(
                     f"${ref} refers to {'a later' if ref >= action_id else 'no'} action; "

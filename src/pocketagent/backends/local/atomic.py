@@ -4,15 +4,20 @@ A write goes to a temp file in the same directory, is fsynced, then renamed over
 target (atomic on POSIX), and the directory is fsynced. A process killed at any point
 leaves either the old file or the new one, never a mix. `locked()` serializes writers
 (threads and processes) with an advisory lock on a sidecar `.lock` file.
+
+A process killed between creating the temp file (``.NAME.xxxxxxxx.tmp``) and the rename
+leaves that file behind; each store calls `remove_stale_temp_files` when it is opened.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +25,12 @@ try:
     import fcntl
 except ImportError:  # Windows: thread-level locking only
     fcntl = None  # type: ignore[assignment]
+
+# A live write takes well under a second (the stores hold text files); ten minutes leaves
+# a wide margin for a slow disk or a writer in another process that is still running.
+STALE_TEMP_AGE_S = 10 * 60
+# mkstemp(prefix=".NAME.", suffix=".tmp") names: 8 characters from tempfile's alphabet.
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
@@ -71,6 +82,40 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """`atomic_write_bytes` for UTF-8 text."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def remove_stale_temp_files(directory: Path, max_age_s: float = STALE_TEMP_AGE_S, recursive: bool = False) -> int:
+    """Delete the temp files of `atomic_write_bytes` calls that never finished; returns how many.
+
+    Only regular files named like ours (``.NAME.xxxxxxxx.tmp``) and untouched for
+    `max_age_s` are removed: a write in progress (in this or another process) keeps its
+    file's mtime fresh. With `recursive`, visible subfolders are searched too (hidden ones,
+    such as ``.git`` or ``.obsidian``, never hold our writes). Errors are ignored: a file
+    that cannot be removed now is retried on the next open.
+    """
+    removed = 0
+    cutoff = time.time() - max_age_s
+    pending = [Path(directory)]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    try:
+                        if recursive and not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+                            pending.append(Path(entry.path))
+                        elif (
+                            _TEMP_NAME.match(entry.name)
+                            and entry.is_file(follow_symlinks=False)
+                            and entry.stat(follow_symlinks=False).st_mtime < cutoff
+                        ):
+                            os.unlink(entry.path)
+                            removed += 1
+                    except OSError:
+                        continue
+        except OSError:  # missing or unreadable folder: nothing to clean
+            continue
+    return removed
 
 
 def _mode_for(path: Path) -> int:

@@ -25,7 +25,7 @@ from pathlib import Path
 import icalendar
 
 from pocketagent.backends.dates import DateRules, event_end, parse_datetime, parse_optional_datetime
-from pocketagent.backends.local.atomic import atomic_write_bytes, locked
+from pocketagent.backends.local.atomic import atomic_write_bytes, locked, remove_stale_temp_files
 from pocketagent.backends.local.contacts import looks_like_email
 from pocketagent.backends.local.matching import Candidate, match_names, normalize_name, read_user_file
 from pocketagent.errors import ToolError
@@ -272,6 +272,7 @@ class IcsDirectory:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
+        remove_stale_temp_files(self.directory)  # left by a writer killed mid-write
 
     def names(self) -> list[str]:
         """Calendar names (file stems), sorted."""

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pocketagent.backends.local.atomic import atomic_write_bytes, locked
+from pocketagent.backends.local.atomic import atomic_write_bytes, locked, remove_stale_temp_files
 from pocketagent.backends.local.matching import (
     AmbiguousMatchError,
     Candidate,
@@ -210,6 +210,7 @@ class LocalContacts(ContactBook):
         self._cache_key: tuple = ()
         self._cache: list[Contact] = []
         self._cache_guard = threading.Lock()
+        remove_stale_temp_files(self.directory)  # left by a writer killed mid-write
 
     def _files(self) -> list[Path]:
         if not self.directory.is_dir():

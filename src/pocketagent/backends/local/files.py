@@ -19,12 +19,13 @@ import heapq
 import json
 import os
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pocketagent.backends.local.atomic import atomic_write_text, locked
+from pocketagent.backends.local.atomic import atomic_write_text, locked, remove_stale_temp_files
 from pocketagent.backends.opener import DesktopOpener
 from pocketagent.errors import ToolError
 
@@ -131,6 +132,8 @@ class FileIndex:
         self.roots = [Path(root).expanduser().resolve() for root in roots]
         self.cache_path = cache_path
         self.include_hidden = include_hidden
+        if cache_path is not None:  # temp files of a cache write killed midway
+            remove_stale_temp_files(Path(cache_path).parent)
         self._dirs: dict[str, _Dir] | None = None
         self._files: list[tuple[str, str] | None] = []  # (directory, name); None once removed
         self._tokens: list[tuple[str, ...]] = []
@@ -445,6 +448,9 @@ class LocalFiles:
             raise ToolError("no folders to search for files are configured")
         self.index = FileIndex(roots, cache_path=cache_path, include_hidden=include_hidden)
         self._opener = opener if opener is not None else DesktopOpener()
+        # The tool threads of a run share this app; a refresh rewrites the index's lists and
+        # postings in place, so refreshing and searching must not overlap.
+        self._index_lock = threading.Lock()
 
     def find(self, file_name: str) -> Path:
         """The best matching file; ToolError with the closest names when nothing matches well."""
@@ -457,12 +463,15 @@ class LocalFiles:
         for root in self.index.roots:
             if (root / text).is_file():
                 return root / text
-        self.index.refresh()
-        matches = self.index.search(text, limit=10)
-        good = [m for m in matches if m.score >= MATCH_THRESHOLD]
+        with self._index_lock:
+            self.index.refresh()
+            matches = self.index.search(text, limit=10)
+            good = [m for m in matches if m.score >= MATCH_THRESHOLD]
+            near: list[str] = []
+            if not good:
+                near = [m.path.name for m in matches[:3]] or self.index.closest_names(text)
         if not good:
             roots = ", ".join(str(r) for r in self.index.roots)
-            near = [m.path.name for m in matches[:3]] or self.index.closest_names(text)
             hint = f"; closest names: {', '.join(near)}" if near else ""
             raise ToolError(f"no file matching {text!r} in {roots}{hint}")
         best = [m.path for m in good if m.score == good[0].score]

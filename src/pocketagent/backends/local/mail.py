@@ -13,34 +13,71 @@ moved), so a crash never leaves half a message.
 
 "The selected email" is the inbox message marked with `select_message` (kept in a small
 state file, by Maildir key and Message-ID) or else the newest inbox message by Date.
+
+One `MaildirMail` is shared by the tool threads of a run (a plan may reply and forward at
+once), so the inbox is read from the directory on every call instead of through
+`mailbox.Maildir`'s table of contents, which is rebuilt in place and not thread-safe.
+The inbox is other people's input: a message that cannot be read (not a regular file, a
+header block or size over the caps, broken headers) is skipped from listings with a
+warning, and acting on it is a clear `ToolError`; one bad message never disables the inbox.
+
+Attachments are only taken from the workspace's files folders (`attachment_roots`, the
+same folders `open_and_get_file_path` searches), after resolving symlinks: a plan cannot
+mail out ``/etc/passwd`` or ``~/.ssh/id_rsa``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
+import logging
 import mailbox
 import mimetypes
+import os
 import re
-from collections.abc import Callable
+import stat
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from pocketagent.backends.addresses import parse_email_address, parse_email_addresses
-from pocketagent.backends.local.atomic import atomic_write_text, locked
+from pocketagent.backends.local.atomic import atomic_write_text, locked, remove_stale_temp_files
 from pocketagent.errors import ConfigError, ToolError
 from pocketagent.subagents.email_writer import EmailWriter, OriginalEmail
 
+log = logging.getLogger(__name__)
+
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024  # what common mail providers accept
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a 25 MB attachment is ~34 MB once base64-encoded
+MAX_HEADER_BYTES = 256 * 1024  # real header blocks are a few KB, long Received chains included
+MAX_MIME_DEPTH = 64  # forwards of forwards reach ~30; the email package recurses per level
 MAX_QUOTED_LINES = 200
 FOLDER_NAMES = {"Drafts": ("Drafts", "Draft"), "Sent": ("Sent", "Sent Messages", "Sent Items", "Sent Mail")}
+# What the email package raises on malformed input besides defects (seen: IndexError,
+# AttributeError, HeaderParseError from header parsing; RecursionError from deep nesting).
+_PARSE_ERRORS = (ValueError, LookupError, TypeError, AttributeError, RecursionError, MessageError)
+_MESSAGE_ID = re.compile(r"^<[^<>\s]+>$")  # RFC 5322 wants an @, but old clients omit it
+# `mailbox.Maildir.add` names files from a class-wide counter it reads and increments
+# without a lock: two threads in the same microsecond clash (ExternalClashError).
+_MAILDIR_ADD_LOCK = threading.Lock()
+
+
+class UnreadableMessageError(ToolError):
+    """An inbox message that cannot be read: not a regular file, over a size cap, or too deeply nested."""
+
+
+class AttachmentNotAllowedError(ToolError):
+    """An attachment path outside the folders files may be attached from (after resolving symlinks)."""
 
 
 class MessageSender(Protocol):
@@ -61,23 +98,101 @@ class MailSummary:
     selected: bool = False
 
 
-def _read_headers(handle) -> EmailMessage:
-    """Only the header block of a message file (fast on large inboxes)."""
+def _open_regular(path: Path, what: str) -> BinaryIO:
+    """`path` opened for reading if it is a regular file; `UnreadableMessageError` otherwise.
+
+    O_NONBLOCK: opening a FIFO (or reading a device) would otherwise wait forever. It has
+    no effect on regular files. The type is checked on the open file, so a file swapped
+    for a FIFO after a stat() cannot slip through.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnreadableMessageError(f"{what} cannot be read: it is not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_capped(handle: BinaryIO, limit: int, what: str) -> bytes:
+    """All of `handle`, or `UnreadableMessageError` when it is larger than `limit` bytes."""
+    if os.fstat(handle.fileno()).st_size > limit:
+        raise UnreadableMessageError(f"{what} is larger than {limit // 2**20} MB")
+    data = handle.read(limit + 1)  # the file may have grown since the fstat
+    if len(data) > limit:
+        raise UnreadableMessageError(f"{what} is larger than {limit // 2**20} MB")
+    return data
+
+
+def _read_headers(handle: BinaryIO, what: str = "the message") -> EmailMessage:
+    """Only the header block of a message file (fast on large inboxes), at most `MAX_HEADER_BYTES`."""
     lines = []
-    for line in handle:
-        if line in (b"\n", b"\r\n"):
+    size = 0
+    while True:
+        line = handle.readline(MAX_HEADER_BYTES - size + 1)  # bounded: a file with no newline is one "line"
+        if line in (b"", b"\n", b"\r\n"):
             break
+        size += len(line)
+        if size > MAX_HEADER_BYTES:
+            raise UnreadableMessageError(f"the header block of {what} is larger than {MAX_HEADER_BYTES // 1024} KB")
         lines.append(line)
     return BytesParser(policy=policy.default).parsebytes(b"".join(lines) + b"\n")
 
 
+def _header_text(message: EmailMessage, name: str) -> str:
+    """A header's text ("" when absent); the raw text when the email package cannot parse it."""
+    try:
+        value = message.get(name)
+        return "" if value is None else str(value)
+    except _PARSE_ERRORS:  # e.g. Message-ID "<a@" raises IndexError inside the stdlib's parser
+        for key, raw in message.raw_items():
+            if key.lower() == name.lower():
+                return " ".join(str(raw).split())
+        return ""
+
+
+def _addresses(message: EmailMessage, name: str) -> list[Address]:
+    """The usable addresses of an address header: unparsable ones ("a@", "<>", "Foo") are dropped."""
+    try:
+        found = list(getattr(message.get(name), "addresses", ()) or ())
+    except _PARSE_ERRORS:
+        return []
+    usable = []
+    for address in found:
+        try:
+            parse_email_address(address.addr_spec, name)
+        except ToolError:
+            continue
+        usable.append(address)
+    return usable
+
+
+def _message_ids(text: str) -> list[str]:
+    """The `<id@host>` tokens of a Message-ID/References value (malformed ones cannot thread anything)."""
+    return [token for token in text.split() if _MESSAGE_ID.match(token)]
+
+
+def _mime_depth(message: EmailMessage) -> int:
+    """How deeply the MIME parts nest, counted without recursion."""
+    deepest = 0
+    stack = [(message, 1)]
+    while stack:
+        part, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if part.is_multipart() and depth <= MAX_MIME_DEPTH:
+            payload = part.get_payload()
+            stack.extend((sub, depth + 1) for sub in payload if isinstance(sub, EmailMessage))
+    return deepest
+
+
 def _message_date(message: EmailMessage) -> datetime | None:
-    raw = message.get("Date")
+    raw = _header_text(message, "Date")
     if not raw:
         return None
     try:
-        date = parsedate_to_datetime(str(raw))
-    except (TypeError, ValueError, IndexError):
+        date = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return date if date.tzinfo else date.astimezone()
 
@@ -126,7 +241,10 @@ class MaildirMail:
         state_file: Path | None = None,
         request: Callable[[], str] | None = None,
         clock: Callable[[], datetime] | None = None,
+        attachment_roots: Sequence[Path] | None = None,
     ) -> None:
+        """`attachment_roots`: the folders files may be attached from (default: the workspace's
+        ``files/`` next to the mail root; the provider passes ``files/`` plus `file_roots`)."""
         self.root = Path(root)
         try:
             self.identity = parse_email_address(identity, "sender")
@@ -138,8 +256,11 @@ class MaildirMail:
         self.state_file = Path(state_file) if state_file is not None else self.root.parent / "state" / "mail.json"
         self._request = request or (lambda: "")
         self._clock = clock or datetime.now
+        roots = attachment_roots if attachment_roots is not None else [self.root.parent / "files"]
+        self.attachment_roots = [Path(r).expanduser() for r in roots]
         self.inbox, self.drafts, self.sent = self._open_folders()
         self.inbox_path = self.root / "INBOX" if (self.root / "INBOX").is_dir() else self.root
+        self._remove_stale_temp_files()
 
     # -- folders ------------------------------------------------------------------------
 
@@ -170,41 +291,91 @@ class MaildirMail:
         except OSError as exc:
             raise ConfigError(f"cannot open the mail folder {self.root}: {exc}") from None
 
+    def _remove_stale_temp_files(self) -> None:
+        # A process killed mid-write leaves its temp file: ours for the state file, and
+        # Maildir's tmp/ entries for Drafts and Sent (which `Maildir.clean` removes after the
+        # 36 hours the Maildir spec gives). The inbox's tmp/ belongs to the delivering program.
+        remove_stale_temp_files(self.state_file.parent)
+        for folder in (self.drafts, self.sent):
+            with contextlib.suppress(OSError):
+                folder.clean()
+
     # -- reading and selection ------------------------------------------------------------
 
-    def _headers(self, key: str) -> EmailMessage | None:
+    def _inbox_files(self) -> dict[str, Path]:
+        """Maildir key → file of every inbox message, read from the directory now.
+
+        Not `mailbox.Maildir.iterkeys()`: every call rebuilds its shared table of contents in
+        place, so threads sharing it saw "dictionary changed size during iteration", an empty
+        inbox, or a different newest message. A fresh listing per call shares nothing.
+        """
+        found: dict[str, Path] = {}
+        for sub in ("new", "cur"):
+            try:
+                with os.scandir(self.inbox_path / sub) as entries:
+                    for entry in entries:
+                        with contextlib.suppress(OSError):  # an entry we cannot stat is skipped, not fatal
+                            if entry.name.startswith(".") or entry.is_dir():
+                                continue  # what mailbox.Maildir skips too (and dot files are never messages)
+                            found[entry.name.split(self.inbox.colon)[0]] = Path(entry.path)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise ToolError(f"cannot read the inbox ({self.inbox_path}): {exc.strerror or exc}") from None
+        return found
+
+    def _summary(self, key: str, path: Path, selected: str | None) -> MailSummary | None:
+        """The listing entry of one message; None (with a warning) when it cannot be read."""
+        what = f"inbox message {key!r}"
         try:
-            with self.inbox.get_file(key) as handle:
-                return _read_headers(handle)
-        except (KeyError, OSError):
+            with _open_regular(path, what) as handle:
+                headers = _read_headers(handle, what)
+            return MailSummary(
+                key=key,
+                date=_message_date(headers),
+                sender=_header_text(headers, "From"),
+                subject=_header_text(headers, "Subject"),
+                message_id=_header_text(headers, "Message-ID").strip(),
+                selected=key == selected,
+            )
+        except FileNotFoundError:
+            return None  # moved or deleted by another mail client since the listing
+        except (OSError, UnreadableMessageError, *_PARSE_ERRORS) as exc:
+            log.warning("skipping %s (%s): %s", what, path, getattr(exc, "strerror", None) or exc)
             return None
 
     def message(self, key: str) -> EmailMessage:
-        """The inbox message with Maildir key `key`, parsed; ToolError if it is gone."""
+        """The inbox message with Maildir key `key`, parsed; ToolError if it is gone or cannot be read."""
+        path = self._inbox_files().get(key)
+        what = f"inbox message {key!r}"
         try:
-            with self.inbox.get_file(key) as handle:
-                return BytesParser(policy=policy.default).parse(handle)
-        except (KeyError, OSError):
-            raise ToolError(f"inbox message {key!r} no longer exists") from None
+            if path is None:
+                raise FileNotFoundError
+            with _open_regular(path, what) as handle:
+                data = _read_capped(handle, MAX_MESSAGE_BYTES, what)
+            message = BytesParser(policy=policy.default).parsebytes(data)
+            if _mime_depth(message) > MAX_MIME_DEPTH:
+                raise RecursionError
+        except FileNotFoundError:
+            raise ToolError(f"{what} no longer exists") from None
+        except OSError as exc:
+            raise UnreadableMessageError(f"{what} cannot be read: {exc.strerror or exc}") from None
+        except RecursionError:  # the parser recurses per MIME level; later steps (get_body) too
+            raise UnreadableMessageError(
+                f"{what} cannot be read: its MIME parts are nested more than {MAX_MIME_DEPTH} levels deep"
+            ) from None
+        except _PARSE_ERRORS as exc:
+            raise UnreadableMessageError(f"{what} cannot be read: {exc}") from None
+        return message
 
     def inbox_summaries(self, limit: int | None = None) -> list[MailSummary]:
-        """Inbox messages, newest first."""
+        """Inbox messages, newest first (unreadable ones are skipped with a warning)."""
         selected = self._selection().get("key")
         found: list[MailSummary] = []
-        for key in self.inbox.iterkeys():
-            headers = self._headers(key)
-            if headers is None:
-                continue
-            found.append(
-                MailSummary(
-                    key=key,
-                    date=_message_date(headers),
-                    sender=str(headers.get("From", "")),
-                    subject=str(headers.get("Subject", "")),
-                    message_id=str(headers.get("Message-ID", "")).strip(),
-                    selected=key == selected,
-                )
-            )
+        for key, path in self._inbox_files().items():
+            summary = self._summary(key, path, selected)
+            if summary is not None:
+                found.append(summary)
         oldest = datetime.min.replace(tzinfo=datetime.now().astimezone().tzinfo)
         found.sort(key=lambda m: (m.date or oldest, m.key), reverse=True)
         return found[:limit] if limit is not None else found
@@ -238,7 +409,7 @@ class MaildirMail:
         selection = self._selection()
         if selection.get("key") or selection.get("message_id"):
             key = selection.get("key", "")
-            if key and self._headers(key) is not None:
+            if key and key in self._inbox_files():
                 return key, self.message(key)
             for summary in self.inbox_summaries():  # the key changed (another client renamed it)
                 if selection.get("message_id") and summary.message_id == selection.get("message_id"):
@@ -265,8 +436,7 @@ class MaildirMail:
         message["User-Agent"] = "pocketagent"
         return message
 
-    @staticmethod
-    def _attachment_paths(attachments: object) -> list[Path]:
+    def _attachment_paths(self, attachments: object) -> list[Path]:
         if attachments is None or attachments == "":
             return []
         if isinstance(attachments, str):
@@ -277,15 +447,39 @@ class MaildirMail:
         for item in attachments:
             if not isinstance(item, str) or not item.strip():
                 raise ToolError("an attachment path is empty; find the file with open_and_get_file_path first")
-            path = Path(item.strip().strip("'\"")).expanduser()
-            if not path.is_file():
-                raise ToolError(
-                    f"attachment not found: {item.strip()}; find the file with open_and_get_file_path first"
-                )
-            if path.stat().st_size > MAX_ATTACHMENT_BYTES:
-                raise ToolError(f"attachment {path.name} is larger than {MAX_ATTACHMENT_BYTES // 2**20} MB")
-            paths.append(path)
+            paths.append(self._attachment_path(item.strip().strip("'\"")))
         return paths
+
+    def _attachment_path(self, text: str) -> Path:
+        """The real path of an attachment, if it lies inside `attachment_roots` once symlinks are resolved.
+
+        Checked before anything else, so a plan can neither attach nor probe for files outside
+        (a model told "attach my SSH key" or a prompt injection in an email would do both).
+        A relative path is looked up in each root.
+        """
+        given = Path(text).expanduser()
+        if given.is_absolute():
+            path = given
+        else:
+            path = next((r / given for r in self.attachment_roots if (r / given).exists()), None)
+            path = path or (self.attachment_roots[0] / given if self.attachment_roots else given.absolute())
+        try:
+            real = path.resolve()
+            roots = [root.resolve() for root in self.attachment_roots]
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+            raise ToolError(f"attachment {text} cannot be resolved: {exc}") from None
+        if not any(real.is_relative_to(root) for root in roots):
+            shown = ", ".join(str(r) for r in self.attachment_roots) or "none configured"
+            via = f" (it resolves to {real})" if real != Path(os.path.abspath(path)) else ""
+            raise AttachmentNotAllowedError(
+                f"attachment {text} is outside the folders files can be attached from ({shown}){via}; "
+                "attach a file found with open_and_get_file_path"
+            )
+        if not real.is_file():
+            raise ToolError(f"attachment not found: {text}; find the file with open_and_get_file_path first")
+        if real.stat().st_size > MAX_ATTACHMENT_BYTES:
+            raise ToolError(f"attachment {real.name} is larger than {MAX_ATTACHMENT_BYTES // 2**20} MB")
+        return real
 
     @staticmethod
     def _attach(message: EmailMessage, data: bytes, content_type: str, filename: str) -> None:
@@ -300,33 +494,37 @@ class MaildirMail:
             if content_type is None or encoding is not None:  # .tar.gz is gzip data, not a tarball
                 content_type = "application/octet-stream"
             try:
-                data = path.read_bytes()
+                with _open_regular(path, f"attachment {path}") as handle:
+                    data = _read_capped(handle, MAX_ATTACHMENT_BYTES, f"attachment {path.name}")
             except OSError as exc:
                 raise ToolError(f"cannot read attachment {path}: {exc.strerror or exc}") from None
             self._attach(message, data, content_type, path.name)
 
     def _original(self, message: EmailMessage) -> OriginalEmail:
-        sender = message["From"]
-        sender_name = ""
-        if sender is not None and getattr(sender, "addresses", None):
-            sender_name = sender.addresses[0].display_name
+        senders = _addresses(message, "From")
+        try:
+            text = plain_text(message)
+        except _PARSE_ERRORS as exc:
+            raise UnreadableMessageError(f"the text of the selected email cannot be read: {exc}") from None
         return OriginalEmail(
-            sender=str(sender or ""),
-            sender_name=sender_name,
-            date=str(message.get("Date", "")),
-            subject=str(message.get("Subject", "")),
-            text=plain_text(message),
+            sender=_header_text(message, "From"),
+            sender_name=senders[0].display_name if senders else "",
+            date=_header_text(message, "Date"),
+            subject=_header_text(message, "Subject"),
+            text=text,
         )
 
     def _reply_recipients(self, original: EmailMessage) -> list[Address]:
         for header in ("Reply-To", "From"):
-            value = original.get(header)
-            addresses = list(getattr(value, "addresses", ()) or ())
+            addresses = _addresses(original, header)
             if header == "From" and addresses and addresses[0].addr_spec.lower() == self.identity.addr_spec.lower():
-                addresses = list(getattr(original.get("To"), "addresses", ()) or ())  # replying to our own mail
+                addresses = _addresses(original, "To")  # replying to our own mail
             if addresses:
                 return addresses
-        raise ToolError("the selected email has no sender address to reply to")
+        # Never a reply "to <>": an unparsable sender is an error the user can act on.
+        sender = _header_text(original, "Reply-To") or _header_text(original, "From")
+        shown = f" ({sender!r} cannot be replied to)" if sender else ""
+        raise ToolError(f"the selected email has no sender address to reply to{shown}")
 
     # -- delivery -----------------------------------------------------------------------
 
@@ -336,8 +534,9 @@ class MaildirMail:
         stored.set_subdir("cur")
         stored.set_flags(flags)
         try:
-            return folder.add(stored)
-        except OSError as exc:
+            with _MAILDIR_ADD_LOCK:
+                return folder.add(stored)
+        except (OSError, mailbox.Error) as exc:
             raise ToolError(f"cannot save the message to the mail folder: {exc}") from None
 
     def _deliver(self, message: EmailMessage, kind: str) -> str:
@@ -384,9 +583,9 @@ class MaildirMail:
         body = self.writer.write("reply", title, _text(context), names, original=info, request=self._request())
         quoted = "\n".join(f"> {line}" if line else ">" for line in info.text.splitlines()[:MAX_QUOTED_LINES])
         message = self._new_message(to, copy, title)
-        original_id = str(original.get("Message-ID", "")).strip()
-        if original_id:
-            references = " ".join(str(original.get("References", "")).split() + [original_id])
+        original_id = next(iter(_message_ids(_header_text(original, "Message-ID"))), "")
+        if original_id:  # a malformed id cannot thread anything: left out
+            references = " ".join(_message_ids(_header_text(original, "References")) + [original_id])
             message["In-Reply-To"] = original_id
             message["References"] = references
         message.set_content(f"{body}\nOn {info.date}, {info.sender} wrote:\n{quoted}\n")
@@ -403,18 +602,20 @@ class MaildirMail:
         title = _prefixed("Fwd", _clean_subject(info.subject))
         names = [a.display_name for a in to if a.display_name]
         note = self.writer.write("forward", title, _text(context), names, original=info, request=self._request())
-        header_block = "\n".join(
-            f"{name}: {original.get(name)}" for name in ("From", "Date", "Subject", "To", "Cc") if original.get(name)
-        )
+        headers = {name: _header_text(original, name) for name in ("From", "Date", "Subject", "To", "Cc")}
+        header_block = "\n".join(f"{name}: {value}" for name, value in headers.items() if value)
         message = self._new_message(to, copy, title)
-        original_id = str(original.get("Message-ID", "")).strip()
+        original_id = next(iter(_message_ids(_header_text(original, "Message-ID"))), "")
         if original_id:
             message["References"] = original_id
         message.set_content(f"{note}\n---------- Forwarded message ----------\n{header_block}\n\n{info.text}\n")
-        for part in original.iter_attachments():
-            data = part.get_payload(decode=True)
-            if isinstance(data, bytes):
-                self._attach(message, data, part.get_content_type(), part.get_filename() or "attachment")
+        try:
+            for part in original.iter_attachments():
+                data = part.get_payload(decode=True)
+                if isinstance(data, bytes):
+                    self._attach(message, data, part.get_content_type(), part.get_filename() or "attachment")
+        except _PARSE_ERRORS as exc:  # a forward without some of its attachments would mislead
+            raise UnreadableMessageError(f"the attachments of the selected email cannot be read: {exc}") from None
         self._attach_files(message, files)
         return self._deliver(message, "forward")
 

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pocketagent.backends.local.atomic import atomic_write_text, locked
+from pocketagent.backends.local.atomic import atomic_write_text, locked, remove_stale_temp_files
 from pocketagent.backends.local.matching import (
     Candidate,
     NoMatchError,
@@ -81,6 +81,7 @@ class LocalNotes:
     def __init__(self, directory: Path, default_folder: str = DEFAULT_FOLDER) -> None:
         self.directory = Path(directory)
         self.default_folder = default_folder
+        remove_stale_temp_files(self.directory, recursive=True)  # left by a writer killed mid-write
 
     # -- reading -------------------------------------------------------------------------
 

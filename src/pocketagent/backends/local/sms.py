@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pocketagent.backends.addresses import normalize_phone_numbers
-from pocketagent.backends.local.atomic import atomic_write_text
+from pocketagent.backends.local.atomic import atomic_write_text, remove_stale_temp_files
 from pocketagent.errors import ToolError
 
 MAX_MESSAGE_CHARS = 5000
@@ -60,6 +60,8 @@ class SmsApp:
         self.sender = sender
         self.send = send
         self._clock = clock or datetime.now
+        for directory in (self.outbox_dir, self.sent_dir):  # temp files of a writer killed mid-write
+            remove_stale_temp_files(directory)
 
     @property
     def outbox_dir(self) -> Path:

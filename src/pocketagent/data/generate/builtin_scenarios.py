@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pocketagent.data.generate.message_scenarios import email, forward, relay, reply, sms
+from pocketagent.data.generate.message_scenarios import email, forward, relay, reply, share_summary, sms
 from pocketagent.data.generate.scenarios import (
     ScenarioSet,
     append_note,
@@ -35,7 +35,8 @@ BUILTIN_SCENARIOS = ScenarioSet(
         "summarize": (summarize, 4),
         "open_file": (open_file, 2),
         "lookup": (lookup, 2),
-        "relay": (relay, 11),
+        "relay": (relay, 10),
+        "share_summary": (share_summary, 4),
     },
     small=frozenset(
         {

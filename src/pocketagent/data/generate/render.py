@@ -1,6 +1,9 @@
 """Turning clauses into a request in one of many registers.
 
-Registers: neutral, terse, polite, run-on dictation, lowercase casual. Independently, ~10% of
+Registers: neutral, terse, polite, formal, run-on dictation, lowercase casual. Requests with
+several clauses are sometimes laid out as separate sentences ("First ... Then ..."), a numbered
+list ("1) ... 2) ..."), or with the second action said first ("B, but first A"), since people
+rarely speak in plan order with one connector. Independently, ~12% of
 requests get one or two typos and some get contractions or chat abbreviations. Words that are
 argument values (the scene's protected strings: names, places, message texts) are never
 changed, so the reference plan stays right; casing is the exception (the plan keeps canonical
@@ -12,9 +15,11 @@ from __future__ import annotations
 import random
 import re
 
-REGISTERS = ("neutral", "terse", "polite", "dictation", "casual")
-REGISTER_WEIGHTS = (24, 18, 22, 14, 22)
-TYPO_RATE = 0.10
+REGISTERS = ("neutral", "terse", "polite", "formal", "dictation", "casual")
+REGISTER_WEIGHTS = (22, 16, 19, 9, 13, 21)
+TYPO_RATE = 0.12
+# Share of multi-clause requests laid out as a structure (sentences, list, reversed order).
+STRUCTURE_RATE = 0.3
 
 
 def is_imperative(clause: str) -> bool:
@@ -24,11 +29,31 @@ def is_imperative(clause: str) -> bool:
 
 
 _CONNECTORS = {
-    "neutral": (", and ", " and ", ", then ", ". Also ", "; ", ", also ", ". Then "),
+    "neutral": (
+        ", and ",
+        " and ",
+        ", then ",
+        ". Also ",
+        "; ",
+        ", also ",
+        ". Then ",
+        " — and ",
+        ". Also: ",
+        ". One more thing, ",
+    ),
     "terse": (", ", "; ", " + ", ", and ", ". "),
-    "polite": (", and ", " and also ", ", and then ", ". Could you also ", ". Also, please "),
+    "polite": (", and ", " and also ", ", and then ", ". Could you also ", ". Also, please ", ". One more thing, "),
+    "formal": (
+        ", and ",
+        ". Additionally, please ",
+        ". Furthermore, ",
+        ", and subsequently ",
+        "; in addition, ",
+        ". I would also like you to ",
+        ". Please also ",
+    ),
     "dictation": (" and then ", " and uh ", " and also ", " then ", " oh and ", " and "),
-    "casual": (" and ", ", and ", " & ", " then ", ", also ", " plus "),
+    "casual": (" and ", ", and ", " & ", " then ", ", also ", " plus ", " oh and ", " n ", " also "),
 }
 # Clauses that start with one of these verbs can follow "could you" / "please".
 IMPERATIVE_VERBS = frozenset(
@@ -88,6 +113,17 @@ IMPERATIVE_VERBS = frozenset(
         "mail",
         "sms",
         "ask",
+        "share",
+        "stick",
+        "nudge",
+        "boil",
+        "locate",
+        "note",
+        "loop",
+        "have",
+        "reach",
+        "hit",
+        "fire",
     ]
 )
 _POLITE_PREFIX = (
@@ -102,6 +138,22 @@ _POLITE_PREFIX = (
     "hi! can you ",
 )
 _POLITE_SUFFIX = ("", "", " please", ", thanks", ", thank you!", " — thanks so much", ", if you can")
+_FORMAL_PREFIX = (
+    "Kindly ",
+    "I would like you to ",
+    "Please ",
+    "Would you kindly ",
+    "I'd be grateful if you could ",
+    "I would appreciate it if you could ",
+    "Could you please ",
+)
+_FORMAL_SUFFIX = ("", "", ". Thank you.", ". Many thanks.", ", thank you.", ". Much appreciated.")
+# Sentence openers for a request said as several sentences, by clause position.
+_FIRST_OPENERS = ("First, ", "First ", "To start, ", "")
+_LATER_OPENERS = ("Then ", "After that, ", "Also: ", "One more thing, ", "And ", "Next, ", "Also, ")
+_LAST_OPENERS = ("Finally, ", "Lastly, ", "And last, ", "Then ")
+# A later clause that points back ("text her too", "send it") cannot be said before its antecedent.
+_BACK_REFERENCE = re.compile(r"\b(her|him|them|it|both|everyone|all of them|too|that|the summary|the note)\b", re.I)
 _DICTATION_PREFIX = ("ok so ", "um ", "so ", "okay ", "alright so ", "hey so ", "uh ", "right so I need you to ", "")
 _DICTATION_SUFFIX = ("", "", " thanks", " yeah", " ok", " that's it")
 _CASUAL_PREFIX = ("", "", "", "hey ", "yo ", "quick one: ", "pls ", "ok ")
@@ -257,15 +309,13 @@ def _terse(text: str, protected: set[str], rng: random.Random) -> str:
 def render_request(rng: random.Random, clauses: list[str], protected: set[str]) -> tuple[str, dict[str, str | bool]]:
     """One request from its clauses, in a sampled register; returns (text, {"register", "typos"})."""
     register = rng.choices(REGISTERS, weights=REGISTER_WEIGHTS)[0]
-    text = clauses[0]
-    for clause in clauses[1:]:
-        connector = rng.choice(_CONNECTORS[register])
-        if connector.rstrip().endswith(("also", "please")) and connector[:1] == "." and not is_imperative(clause):
-            connector = ". Also, "
-        if text[-1:] in "!?." and connector[:1] in ".,;":
-            connector = " " + connector[1:].lstrip()  # "birthday!. Then" -> "birthday! Then"
-        text += connector + clause
-    if register == "polite":
+    structured = None
+    if len(clauses) > 1 and register not in ("dictation", "terse") and rng.random() < STRUCTURE_RATE:
+        structured = _structure(rng, clauses)
+    text = structured or _join(rng, register, clauses)
+    if structured and register in ("polite", "formal"):
+        text += rng.choice((" Thanks!", " Thank you.", " Thanks.", ""))
+    elif register == "polite":
         prefix = rng.choice(_POLITE_PREFIX) if is_imperative(clauses[0]) else rng.choice(("", "", "hi, ", "hey, "))
         suffix = (
             rng.choice(_POLITE_SUFFIX)
@@ -275,6 +325,13 @@ def render_request(rng: random.Random, clauses: list[str], protected: set[str]) 
         if "please" in prefix and suffix == " please":
             suffix = ", thanks"
         text = prefix + text + suffix
+    elif register == "formal":
+        greeting = rng.choice(("", "Hello, ", "Good morning. "))
+        prefix = rng.choice(_FORMAL_PREFIX) if is_imperative(clauses[0]) else greeting
+        if prefix.startswith(("Would", "Could")):
+            text = prefix + text + rng.choice(("?", "? Thank you.", "? Many thanks.", "."))
+        else:
+            text = prefix + text + rng.choice(_FORMAL_SUFFIX)
     elif register == "dictation":
         text = (
             rng.choice(_DICTATION_PREFIX)
@@ -283,6 +340,9 @@ def render_request(rng: random.Random, clauses: list[str], protected: set[str]) 
         )
     elif register == "casual":
         text = rng.choice(_CASUAL_PREFIX) + text
+        if rng.random() < 0.3:  # people typing fast skip commas and apostrophes
+            text = _unprotected_replace(text, ", ", (" ",), protected, rng)
+            text = _unprotected_replace(text, "'", ("",), protected, rng)
     elif register == "neutral":
         text = rng.choice(_NEUTRAL_PREFIX) + text
     elif register == "terse":
@@ -296,6 +356,60 @@ def render_request(rng: random.Random, clauses: list[str], protected: set[str]) 
         text = add_typos(text, protected, rng, rng.choice((1, 1, 2)))
     text = _finish_case_and_punctuation(rng, register, text)
     return text, {"register": register, "typos": typos}
+
+
+def _join(rng: random.Random, register: str, clauses: list[str]) -> str:
+    """Clauses joined in order with connectors of the register."""
+    text = clauses[0]
+    for clause in clauses[1:]:
+        connector = rng.choice(_CONNECTORS[register])
+        if connector.rstrip().endswith(("also", "please", "to")) and connector[:1] == "." and not is_imperative(clause):
+            connector = ". Also, "
+        if text[-1:] in "!?." and connector[:1] in ".,;":
+            connector = " " + connector[1:].lstrip()  # "birthday!. Then" -> "birthday! Then"
+        text += connector + clause
+    return text
+
+
+def _sentence(text: str) -> str:
+    """A clause as a sentence: capitalized, ending in punctuation."""
+    text = text[:1].upper() + text[1:]
+    return text if text[-1:] in ".!?" else text + "."
+
+
+def _structure(rng: random.Random, clauses: list[str]) -> str | None:
+    """The clauses as separate sentences, a numbered list, or (two clauses) the second said first.
+
+    Returns None when the sampled layout does not fit (a reversed clause that refers back).
+    """
+    kind = rng.choice(("sentences", "sentences", "list", "reversed"))
+    if kind == "reversed":
+        if len(clauses) != 2 or _BACK_REFERENCE.search(clauses[1]) or not is_imperative(clauses[0]):
+            return None
+        first, second = clauses
+        # The plan keeps the order of actions; the words say the later one first.
+        return rng.choice(
+            (
+                f"{second}, but first {first}",
+                f"{_sentence(second)} Before that, {first}",
+                f"{second} — oh, and before that, {first}",
+            )
+        )
+    if kind == "list":
+        style = rng.choice(("{n}) ", "{n}. ", "({n}) "))
+        head = rng.choice(("", "A few things: ", "Can you do these: ", "To do: "))
+        items = [style.format(n=i) + c for i, c in enumerate(clauses, start=1)]
+        return head + rng.choice((" ", "; ", ", ")).join(items)
+    parts = []
+    for i, clause in enumerate(clauses):
+        if i == 0:
+            opener = rng.choice(_FIRST_OPENERS)
+        elif i == len(clauses) - 1 and len(clauses) > 2:
+            opener = rng.choice(_LAST_OPENERS)
+        else:
+            opener = rng.choice(_LATER_OPENERS)
+        parts.append(_sentence(opener + clause) if opener else _sentence(clause))
+    return " ".join(parts)
 
 
 def _finish_case_and_punctuation(rng: random.Random, register: str, text: str) -> str:

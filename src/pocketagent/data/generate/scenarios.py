@@ -63,6 +63,17 @@ def folder_phrase(scene: Scene, p: float) -> tuple[str, str | None]:
     ), folder
 
 
+def choose(scene: Scene, options: tuple[str, ...] | list[str], *needed: str) -> str:
+    """One of `options` that says every non-empty `needed` fragment (a folder, a start, a list name).
+
+    Not every phrasing has room for every optional argument; a phrasing that drops one would
+    teach the model to invent that argument, so those are left out.
+    """
+    fitting = [o for o in options if all(part in o for part in needed if part)]
+    assert fitting, f"no phrasing says all of {needed}"
+    return scene.rng.choice(fitting)
+
+
 def quoted(scene: Scene, text: str) -> str:
     return scene.rng.choice((text, text, text, f'"{text}"', f"'{text}'"))
 
@@ -92,6 +103,10 @@ def directions(scene: Scene) -> str:
             f"take me to {words}",
             f"drive{frm} to {words}, show me the route",
             f"how do I drive to {words}",
+            f"how long to drive{frm} to {words}? show me the route",
+            f"I'm driving to {words}, give me directions",
+            f"need to get to {words}, directions please",
+            f"what's the fastest way to drive to {words}",
         ),
         "w": (
             f"walking directions{frm} to {words}",
@@ -100,6 +115,8 @@ def directions(scene: Scene) -> str:
             f"I'm walking to {words}, show me the way",
             f"directions to {words} on foot",
             f"walking route to {words}",
+            f"how long to walk to {words}? show me the way",
+            f"I'd like to walk over to {words}, which way",
         ),
         "r": (
             f"transit directions{frm} to {words}",
@@ -109,9 +126,11 @@ def directions(scene: Scene) -> str:
             f"how do I get{frm} to {words} on public transport",
             f"take the subway to {words}, show me how",
             f"bus directions to {words}",
+            f"I'm taking the train to {words}, show me the route",
+            f"how do I get to {words} without a car, by transit",
         ),
     }
-    return rng.choice(options[mode])
+    return choose(scene, options[mode], frm)
 
 
 def show_map(scene: Scene) -> str:
@@ -128,6 +147,10 @@ def show_map(scene: Scene) -> str:
             f"show {words} on a map",
             f"where's {words}? show me",
             f"put {words} on the map for me",
+            f"show me where {words} is",
+            f"locate {words} on the map",
+            f"can I see {words} on a map",
+            f"pull up {words}, I want to see where it is",
         )
     )
 
@@ -142,7 +165,8 @@ def create_note(scene: Scene) -> str:
     scene.keep(name, content)
     scene.builder.call("create_note", name, content, folder or "Notes")
     c = quoted(scene, content)
-    return rng.choice(
+    return choose(
+        scene,
         (
             f"make a note called {name}{folder_words}: {c}",
             f"new note {name}{folder_words} saying {c}",
@@ -151,7 +175,13 @@ def create_note(scene: Scene) -> str:
             f"save a note {name}{folder_words}: {c}",
             f"write {c} in a new note named {name}{folder_words}",
             f"start a note {name}{folder_words} that says {c}",
-        )
+            f"jot this down in a new note, {name}{folder_words}: {c}",
+            f"write down {c} — new note, call it {name}{folder_words}",
+            f"start a new note called {name}{folder_words} and put {c} in it",
+            f"I need a new note {name}{folder_words} with {c}",
+            f"note to self, title {name}{folder_words}: {c}",
+        ),
+        folder_words,
     )
 
 
@@ -161,7 +191,8 @@ def open_note(scene: Scene) -> str:
     folder_words, folder = folder_phrase(scene, 0.2)
     scene.keep(name)
     scene.builder.call("open_note", name, folder or "")
-    return rng.choice(
+    return choose(
+        scene,
         (
             f"open the {name} note{folder_words}",
             f"what's in my {name} note{folder_words}",
@@ -169,7 +200,8 @@ def open_note(scene: Scene) -> str:
             f"pull up the {name} note{folder_words}",
             f"read me my {name} note",
             f"open my note {name}{folder_words}",
-        )
+        ),
+        folder_words,
     )
 
 
@@ -180,7 +212,8 @@ def append_note(scene: Scene) -> str:
     scene.keep(name, content)
     scene.builder.call("append_note_content", name, content, folder or "")
     c = quoted(scene, content)
-    return rng.choice(
+    return choose(
+        scene,
         (
             f"add {c} to my {name} note{folder_words}",
             f"append {c} to the {name} note{folder_words}",
@@ -188,7 +221,13 @@ def append_note(scene: Scene) -> str:
             f"put {c} at the end of the {name} note{folder_words}",
             f"in my {name} note{folder_words}, add {c}",
             f"update the {name} note with {c}",
-        )
+            f"stick {c} in my {name} note{folder_words}",
+            f"update my existing {name} note{folder_words} with {c}",
+            f"my {name} note{folder_words} needs {c}, add it at the bottom",
+            f"add a line to my {name} note: {c}",
+            f"add {c} to the end of my {name} note{folder_words}",
+        ),
+        folder_words,
     )
 
 
@@ -216,38 +255,53 @@ def reminder(scene: Scene) -> str:
     if kind == "all_day":
         day_words, day = sample_day(rng, scene.now)
         scene.builder.call("create_reminder", name, f"{day.isoformat()} 00:00:00", "", list_name, priority, True)
-        return rng.choice(
+        return choose(
+            scene,
             (
                 f"all-day reminder {day_words} to {task}{list_words}{prio_words}",
                 f"remind me to {task} {day_words}, all day{list_words}{prio_words}",
                 f"put {task} on {day_words} as an all-day reminder{list_words}{prio_words}",
-            )
+            ),
+            list_words,
+            prio_words,
         )
     if kind == "none":
         scene.builder.call("create_reminder", name, "", "", list_name, priority, False)
-        return rng.choice(
+        return choose(
+            scene,
             (
                 f"remind me to {task}{list_words}{prio_words}",
                 f"add a to-do to {task}{list_words}{prio_words}",
                 f"reminder to {task}{list_words}{prio_words}",
                 f"don't let me forget to {task}{list_words}{prio_words}",
                 f"add {task} to my reminders{list_words}{prio_words}",
-            )
+                f"I need to {task}, make me a reminder{list_words}{prio_words}",
+                f"can you make sure I don't forget to {task}{list_words}{prio_words}",
+            ),
+            list_words,
+            prio_words,
         )
     when = sample_when(rng, scene.now)
     scene.builder.call("create_reminder", name, fmt(when.start), "", list_name, priority, False)
     w = when.text
-    return rng.choice(
+    return choose(
+        scene,
         (
             f"remind me to {task} {w}{list_words}{prio_words}",
             f"remind me {w} to {task}{list_words}{prio_words}",
             f"set a reminder {w} to {task}{list_words}{prio_words}",
             f"reminder: {task} {w}{list_words}{prio_words}",
-            f"nudge me {w} to {task}{prio_words}",
-            f"don't let me forget to {task} {w}{prio_words}",
-            f"ping me {w} to {task}{list_words}",
-            f"can you remind me {w} that I need to {task}{prio_words}",
-        )
+            f"nudge me {w} to {task}{list_words}{prio_words}",
+            f"don't let me forget to {task} {w}{list_words}{prio_words}",
+            f"ping me {w} to {task}{list_words}{prio_words}",
+            f"can you remind me {w} that I need to {task}{list_words}{prio_words}",
+            f"I need to {task} {w}, remind me{list_words}{prio_words}",
+            f"I keep forgetting to {task} — nudge me {w}{list_words}{prio_words}",
+            f"set me a reminder for {w}: {task}{list_words}{prio_words}",
+            f"make sure I remember to {task} {w}{list_words}{prio_words}",
+        ),
+        list_words,
+        prio_words,
     )
 
 
@@ -283,17 +337,23 @@ def calendar_event(scene: Scene) -> str:
     w = when.text + duration_words
     a = "an" if event[:1] in "aeiou" else "a"
     if invitees:
-        return rng.choice(
+        return choose(
+            scene,
             (
                 f"schedule {a} {event} with {people_words} {w}{place_words}{cal_words}",
                 f"invite {people_words} to {a} {event} {w}{place_words}{cal_words}",
-                f"set up {a} {event} with {people_words} {w}{place_words}, send them invites",
+                f"set up {a} {event} with {people_words} {w}{place_words}{cal_words}, send them invites",
                 f"book {a} {event} {w}{place_words} and invite {people_words}",
-                f"{people_words} should be at the {event} {w}, send an invite{cal_words}",
-                f"put {a} {event} with {people_words} on the calendar {w}{place_words}",
+                f"{people_words} should be at the {event} {w}{place_words}, send an invite{cal_words}",
+                f"put {a} {event} with {people_words} on the calendar {w}{place_words}{cal_words}",
+                f"get {a} {event} on the calendar {w}{place_words}{cal_words} and send {people_words} an invite",
             )
+            + _meeting_first(scene, group, people_words, f"{a} {event}", w + place_words, cal_words),
+            place_words,
+            cal_words,
         )
-    return rng.choice(
+    return choose(
+        scene,
         (
             f"add {event} {w}{place_words} to my calendar{cal_words}",
             f"schedule {event} {w}{place_words}{cal_words}",
@@ -303,7 +363,27 @@ def calendar_event(scene: Scene) -> str:
             f"{event} {w}{place_words}, put it in my calendar{cal_words}",
             f"create an event {event} {w}{place_words}{cal_words}",
             f"book {event} {w}{place_words}{cal_words}",
-        )
+            f"block off {w} for {event}{place_words}{cal_words}",
+            f"I have {event} {w}{place_words}, add it to my calendar{cal_words}",
+            f"can you put {event} in my calendar for {w}{place_words}{cal_words}",
+            f"add {event} to my calendar{cal_words}, {w}{place_words}",
+            f"pencil me in for {event} {w}{place_words}{cal_words}",
+        ),
+        place_words,
+        cal_words,
+    )
+
+
+def _meeting_first(scene: Scene, group: list[Person], people: str, event: str, when: str, cal: str) -> tuple[str, ...]:
+    """Invite phrasings that say who wants the meeting before the command (none for pronoun mentions)."""
+    if people in ("her", "him", "them", "both of them", "all of them", "everyone"):
+        return ()
+    them = group[0].pronoun if len(group) == 1 else "them"
+    wants = "wants" if len(group) == 1 else "want"
+    return (
+        f"{people} {wants} to meet {when} — set up {event} and invite {them}{cal}",
+        f"I'm meeting {people} {when} for {event}, add it to my calendar{cal} and invite {them}",
+        f"{people} and I have {event} {when}; put it on my calendar{cal} and send {them} an invite",
     )
 
 
@@ -332,6 +412,8 @@ def zoom_meeting(scene: Scene) -> str:
             f"zoom call{with_words} re {topic} {when.text}{dur_words}",
             f"get me a zoom for {topic} {when.text}{with_words}{dur_words}",
             f"schedule a zoom{with_words} {when.text} for the {topic}{dur_words}",
+            f"get me a zoom link for {when.text}{with_words}, it's the {topic}{dur_words}",
+            f"we need a zoom for the {topic} {when.text}{with_words}{dur_words}, set it up",
         )
     )
     parts = [head]
@@ -382,6 +464,7 @@ def lookup(scene: Scene) -> str:
                 f"I need {self_words} cell",
                 f"find the phone number for {person.name}",
                 f"get me {self_words} number",
+                f"what number do I have for {person.name}",
             )
         )
     scene.builder.call("get_email_address", person.name)
@@ -400,7 +483,15 @@ def open_file(scene: Scene) -> str:
     words, name = file_phrase(scene)
     scene.builder.call("open_and_get_file_path", name)
     return scene.rng.choice(
-        (f"open {words}", f"pull up {words}", f"find {words} and open it", f"can you open {words}", f"bring up {words}")
+        (
+            f"open {words}",
+            f"pull up {words}",
+            f"find {words} and open it",
+            f"can you open {words}",
+            f"bring up {words}",
+            f"I need {words} open",
+            f"where's {words}? open it",
+        )
     )
 
 
@@ -432,6 +523,13 @@ def summarize(scene: Scene) -> str:
             f"what's {words} about? summarize it",
             f"quick summary of {words}",
             f"can you summarize {words}",
+            f"what's the gist of {words}",
+            f"give me the key points of {words}",
+            f"what does {words} say? summarize it",
+            f"boil {words} down for me",
+            f"I don't have time to read {words}, summarize it",
+            f"open {words} and give me a summary",
+            f"pull up {words} and summarize it",
         )
     )
 

@@ -1,0 +1,215 @@
+"""Checks on each planned action before it is dispatched: no runaway plans, no dates in the past.
+
+A small model can fall into a loop (the same lookup twenty times) or resolve "Friday at 3" to a
+Friday that has passed. Both are caught here, while the plan streams, before the action
+reaches the executor:
+
+- a call identical to an earlier one, a contact lookup of a name the request never mentions (how a
+  loop of invented names starts), or one more action than the request can ask for, ends the plan
+  there (`STOP`): a loop never adds anything, so what was planned before it is kept;
+- a date argument before `now` rejects the plan (`REJECT`, with a reason the model can act
+  on): the agent replans once with the reason shown to the model, and nothing with the
+  wrong date is ever run. On the last attempt (`repair_dates`) the guard does not give up:
+  a date on an earlier day moves forward by whole weeks to the first one to come (`REPAIR`),
+  because the usual slip is the right weekday in the wrong week ("Friday" → last Friday).
+- dates are grounded in the request: when its only day expression is a bare weekday ("on Friday
+  at 3", "sat 10am"), every date argument lands on that weekday's next occurrence after today
+  (`REPAIR`, the time of day kept), since a 135M model often copies the wrong day of the week.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from pocketagent.backends.local.matching import normalize_name
+from pocketagent.plan.language import Action, render_value
+from pocketagent.tools.registry import ToolRegistry
+
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Parameters whose values are moments the user wants in the future (the built-in tools' names).
+DATE_PARAMETERS = frozenset({"start_date", "end_date", "due_date", "start_time"})
+# No request needs more actions than it has words plus a little slack ("text Ana and Bo hi":
+# 2 lookups + 1 text from 5 words); a hard ceiling bounds even very long requests.
+EXTRA_ACTIONS = 2
+MAX_ACTIONS = 24
+_WEEKDAY_WORDS = {
+    **dict.fromkeys(("monday", "mon"), 0),
+    **dict.fromkeys(("tuesday", "tue", "tues"), 1),
+    **dict.fromkeys(("wednesday", "wed", "weds"), 2),
+    **dict.fromkeys(("thursday", "thu", "thur", "thurs"), 3),
+    **dict.fromkeys(("friday", "fri"), 4),
+    **dict.fromkeys(("saturday", "sat"), 5),
+    **dict.fromkeys(("sunday", "sun"), 6),
+}
+# Other ways to name a day: with any of these the request's dates are left as the model wrote them.
+_OTHER_DAY_WORDS = re.compile(
+    r"\b(today|tonight|tomorrow|tmrw|tmr|yesterday|next|last|week|weekend|month|days?|hours?|minutes?|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|"
+    r"september|october|november|december|\d{1,2}(st|nd|rd|th)|\d{1,4}[/-]\d{1,2})\b",
+    re.IGNORECASE,
+)
+# Tools whose first argument is a person named in the request.
+CONTACT_LOOKUPS = frozenset({"get_phone_number", "get_email_address"})
+
+
+class Verdict(enum.Enum):
+    ACCEPT = "accept"
+    STOP = "stop"  # end the plan before this action (runaway)
+    REJECT = "reject"  # the plan is wrong: replan with `reason`
+    REPAIR = "repair"  # run `action` (the dates moved to the coming week) instead
+
+
+@dataclass(frozen=True)
+class Check:
+    verdict: Verdict
+    reason: str = ""
+    action: Action | None = None  # the repaired action (REPAIR only)
+
+
+def action_limit(request: str, ceiling: int = MAX_ACTIONS) -> int:
+    """The most tool actions a plan for `request` may have."""
+    return min(ceiling, len(request.split()) + EXTRA_ACTIONS)
+
+
+def _call_key(action: Action) -> str:
+    return f"{action.tool}({', '.join(render_value(a) for a in action.args)})"
+
+
+def mentioned(name: object, request: str) -> bool:
+    """Whether some word of `name` occurs in the request (case, accents and punctuation ignored)."""
+    if not isinstance(name, str):
+        return True  # not a name: the tool's validation reports it
+    # "Ana's number" names Ana: possessives are read both ways.
+    words = set(normalize_name(request).split()) | set(normalize_name(re.sub(r"['’]s\b", "", request)).split())
+    return not name.strip() or any(word in words for word in normalize_name(name).split())
+
+
+def said_weekday(request: str, now: datetime) -> datetime | None:
+    """The day a request means when its only day expression is one bare weekday, else None.
+
+    A bare weekday is its next occurrence strictly after today (the data conventions); "next
+    Friday", "tomorrow", "Dec 3", "in 2 days" or two different weekdays leave it to the model.
+    """
+    if _OTHER_DAY_WORDS.search(request):
+        return None
+    days = {_WEEKDAY_WORDS[w] for w in re.findall(r"[a-z]+", request.lower()) if w in _WEEKDAY_WORDS}
+    if len(days) != 1:
+        return None
+    ahead = (days.pop() - now.weekday() - 1) % 7 + 1
+    return (now + timedelta(days=ahead)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def past_date(value: object, now: datetime) -> datetime | None:
+    """The moment `value` names if it lies before `now` (midnight of today counts as today)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.strptime(value.strip(), DATE_FORMAT)
+    except ValueError:
+        return None  # not a date the guard can judge; the tool validates it
+    if moment.date() == now.date() and moment.time() == datetime.min.time():
+        return None  # all-day items and "today" without a time are dated at midnight
+    return moment if moment < now.replace(second=0, microsecond=0) else None
+
+
+@dataclass
+class PlanGuard:
+    """Judges the actions of one streamed plan, in order."""
+
+    request: str
+    now: datetime
+    registry: ToolRegistry
+    ceiling: int = MAX_ACTIONS
+    repair_dates: bool = False
+    _seen: set[str] = field(default_factory=set)
+    _count: int = 0
+    _weekday: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self._weekday = said_weekday(self.request, self.now)
+
+    def check(self, action: Action) -> Check:
+        """ACCEPT the action, STOP the plan before it, REJECT the plan, or REPAIR the action's dates."""
+        if action.is_join:
+            return Check(Verdict.ACCEPT)
+        key = _call_key(action)
+        if key in self._seen:
+            return Check(Verdict.STOP, f"action {action.id} repeats an earlier call: {key}")
+        if action.tool in CONTACT_LOOKUPS and action.args and not mentioned(action.args[0], self.request):
+            return Check(Verdict.STOP, f"action {action.id} looks up {action.args[0]!r}, who the request never names")
+        if self._count >= action_limit(self.request, self.ceiling):
+            return Check(Verdict.STOP, f"the plan exceeds {self._count} actions, more than the request asks for")
+        grounded = self._ground_weekday(action)
+        if grounded is not None:
+            action = grounded
+        reason, moment = self._date_problem(action)
+        repaired = grounded
+        if moment is not None:
+            repaired = self._repair(action, moment) if self.repair_dates else None
+            if repaired is None:
+                return Check(Verdict.REJECT, reason)
+            reason = f"{reason}; moved to the coming week"
+        self._seen.add(key)
+        self._count += 1
+        if repaired is not None:
+            return Check(Verdict.REPAIR, reason or f"dates moved to the {self._weekday:%A} the request names", repaired)
+        return Check(Verdict.ACCEPT)
+
+    def _ground_weekday(self, action: Action) -> Action | None:
+        """The action with its dates on the request's weekday, if it names one and they are elsewhere."""
+        if self._weekday is None:
+            return None
+        for _name, value in self._date_arguments(action):
+            try:
+                moment = datetime.strptime(str(value).strip(), DATE_FORMAT)
+            except ValueError:
+                continue
+            if moment.date() != self._weekday.date():
+                return self._shift(action, self._weekday.date() - moment.date())
+            return None  # the first date is right: so are the ones after it
+        return None
+
+    def _date_problem(self, action: Action) -> tuple[str, datetime | None]:
+        for name, value in self._date_arguments(action):
+            if moment := past_date(value, self.now):
+                return (
+                    f"action {action.id} {action.tool}: {name} {moment:{DATE_FORMAT}} is in the past "
+                    f"(now is {self.now:%A %Y-%m-%d %H:%M}); a weekday or time means the next one to come"
+                ), moment
+        return "", None
+
+    def _date_arguments(self, action: Action) -> list[tuple[str, object]]:
+        if action.tool not in self.registry:
+            return []
+        parameters = self.registry.get(action.tool).parameters
+        return [(p.name, value) for p, value in zip(parameters, action.args) if p.name in DATE_PARAMETERS]
+
+    def _repair(self, action: Action, moment: datetime) -> Action | None:
+        """The action with every date moved by the whole weeks that bring `moment` after now.
+
+        None for a time earlier today: which day was meant (tomorrow? never?) cannot be guessed.
+        """
+        if moment.date() >= self.now.date():
+            return None
+        weeks = -(-(self.now.date() - moment.date()).days // 7)
+        shift = timedelta(weeks=weeks)
+        if moment + shift <= self.now:
+            shift += timedelta(weeks=1)
+        return self._shift(action, shift)
+
+    def _shift(self, action: Action, shift: timedelta) -> Action:
+        """The action with every date argument moved by `shift`."""
+        dated = {name for name, _value in self._date_arguments(action)}
+        parameters = self.registry.get(action.tool).parameters
+        args = []
+        for parameter, value in zip(parameters, action.args):
+            if parameter.name in dated and isinstance(value, str) and value.strip():
+                try:
+                    value = (datetime.strptime(value.strip(), DATE_FORMAT) + shift).strftime(DATE_FORMAT)
+                except ValueError:
+                    pass
+            args.append(value)
+        return replace(action, args=tuple(args))
