@@ -109,9 +109,12 @@ def test_rules_about_unselected_tools_are_dropped() -> None:
 
 def test_build_planner_follows_the_setting() -> None:
     backend = RecordingBackend()
-    assert isinstance(build_planner(load_settings(), backend=backend).selector, ToolRagSelector)
-    assert isinstance(build_planner(load_settings(tool_rag=False), backend=backend).selector, AllToolsSelector)
-    planner = build_planner(load_settings(tool_rag_examples=1), backend=backend)
+    # Tool RAG serves the full prompt (the bare model); the fine-tuned default's compact prompt lists every tool.
+    bare = load_settings(lora="none")
+    assert isinstance(build_planner(bare, backend=backend).selector, ToolRagSelector)
+    assert isinstance(build_planner(load_settings(lora="none", tool_rag=False), backend=backend).selector, AllToolsSelector)
+    assert isinstance(build_planner(load_settings(), backend=backend).selector, AllToolsSelector)
+    planner = build_planner(load_settings(lora="none", tool_rag_examples=1), backend=backend)
     assert planner.selector.config.examples == 1
 
 
