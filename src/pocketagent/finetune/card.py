@@ -23,6 +23,7 @@ CARD_MD = "card.md"
 CARD_JSON = "card.json"
 PEFT_DIR = "peft"
 CHECKS_LOG = "checks.jsonl"
+TRAIN_LOG = "train-log.jsonl"  # one line per training step (the trainer writes it)
 # The Hugging Face model the packaged GGUF was converted from (for peft's base_model_name_or_path).
 BASE_MODEL_HF_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 # transformers module names of a Llama block's projections (the LoRA targets).
@@ -55,7 +56,7 @@ def read_jsonl_rows(path: Path) -> list[dict[str, Any]]:
 
 def plot_loss_curve(run_dir: Path) -> Path | None:
     """Write `loss-curve.png` from the run's logs; None when matplotlib or the log is missing."""
-    steps = read_jsonl_rows(run_dir / "train-log.jsonl")
+    steps = read_jsonl_rows(run_dir / TRAIN_LOG)
     if not steps:
         return None
     try:

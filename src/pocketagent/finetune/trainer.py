@@ -22,6 +22,7 @@ from typing import Any
 from pocketagent.errors import ConfigError
 from pocketagent.finetune.card import (
     CHECKS_LOG,
+    TRAIN_LOG,
     export_peft,
     plot_loss_curve,
     read_jsonl_rows,
@@ -34,7 +35,7 @@ from pocketagent.tools.registry import ToolRegistry
 
 CHECKPOINT = "checkpoint.pt"
 ADAPTER = "adapter.gguf"
-LOG = "train-log.jsonl"
+LOG = TRAIN_LOG
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,14 @@ def evaluate_loss(model: Any, sequences: list[Sequence], batch_tokens: int, bf16
     return total / max(1, count)
 
 
+def _document_run(out: Path, summary: dict[str, Any], state: dict[str, Any], rank: int, alpha: float) -> None:
+    """What every ended run leaves next to its adapter: summary.json, the peft copy, loss curve, card."""
+    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    export_peft(out, state, rank, alpha)
+    plot_loss_curve(out)
+    write_card(out, summary)
+
+
 def finalize_from_checkpoint(out: Path) -> dict[str, Any]:
     """Summary, peft copy, loss curve and card of a run that stopped at a checkpoint (no summary.json).
 
@@ -206,10 +215,7 @@ def finalize_from_checkpoint(out: Path) -> dict[str, Any]:
         "adapter": str(out / ADAPTER),
         "config": config,
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    export_peft(out, saved["adapter"], int(config["rank"]), float(config["alpha"]))
-    plot_loss_curve(out)
-    write_card(out, summary)
+    _document_run(out, summary, saved["adapter"], int(config["rank"]), float(config["alpha"]))
     return summary
 
 
@@ -370,8 +376,5 @@ def train(
         "adapter": str(out / ADAPTER),
         "config": config.describe(),
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    export_peft(out, adapter_state(wrapped), config.rank, config.alpha)
-    plot_loss_curve(out)
-    write_card(out, summary)
+    _document_run(out, summary, adapter_state(wrapped), config.rank, config.alpha)
     return summary
