@@ -13,6 +13,7 @@ import ctypes
 import json
 import math
 import random
+from datetime import datetime
 from pathlib import Path
 
 import llama_cpp
@@ -23,7 +24,7 @@ from llama_cpp import _internals
 
 from pocketagent.errors import PocketAgentError
 from pocketagent.plan import Action, Plan, parse_plan, render_value
-from pocketagent.plan.grammar import GrammarBuildError, build_grammar
+from pocketagent.plan.grammar import GrammarBuildError, build_grammar, continuation_grammar, grammar_for_request
 from pocketagent.tools import ToolContext, ToolRegistry, builtin_registry
 
 HANDWRITTEN = Path(__file__).resolve().parents[2] / "data" / "handwritten-dev.jsonl"  # eval only, never trained on
@@ -497,3 +498,97 @@ def test_model_output_under_grammar_is_always_a_valid_plan(planner_llm: llama_cp
         except PocketAgentError as error:  # collect all outputs so one run shows every failure
             failures.append(f"{request!r} -> {text!r}: {error}")
     assert failures == []
+
+
+# --- copying from the request ----------------------------------------------------------------
+
+REQUEST = 'email the itinerary to receipts@expensify.com and Dolores, add "call plumber re: water heater" to Home, and remind me Friday at 3'
+TUESDAY = datetime(2026, 12, 1, 9, 0)  # Friday = 2026-12-04
+
+
+@pytest.fixture(scope="module")
+def copying_grammar() -> str:
+    return grammar_for_request(build_grammar(builtin_registry(), copy_from_request=True), REQUEST, TUESDAY)
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        '1. get_email_address("Dolores")\n2. join()<END_OF_PLAN>',
+        '1. get_email_address("dolores")\n2. join()<END_OF_PLAN>',  # as said, or with the first letter's case changed
+        '1. open_and_get_file_path("Itinerary")\n2. join()<END_OF_PLAN>',
+        '1. compose_new_email(["receipts@expensify.com"], [], "Trip", "", [])\n2. join()<END_OF_PLAN>',
+        '1. append_note_content("Home", "call plumber re: water heater", "")\n2. join()<END_OF_PLAN>',  # quotes and comma left out
+        '1. get_email_address("Dolores")\n2. compose_new_email(["$1"], [], "Hi", "", [])\n3. join()<END_OF_PLAN>',
+        '1. maps_show_directions("", "Home", "d")\n2. join()<END_OF_PLAN>',  # "" is always allowed
+        '1. create_reminder("Call", "2026-12-04 15:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>',
+        '1. create_reminder("Call", "", "", "", 0, False)\n2. join()<END_OF_PLAN>',
+        # free text stays free: titles, subjects, messages are the model's words
+        '1. create_note("Home", "anything at all", "Notes")\n2. join()<END_OF_PLAN>',
+    ],
+)
+def test_verbatim_arguments_accept_spans_of_the_request(engine: GrammarEngine, copying_grammar: str, plan: str):
+    assert engine.accepts(copying_grammar, plan)
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        '1. compose_new_email(["recs@expensify.com"], [], "Trip", "", [])\n2. join()<END_OF_PLAN>',  # garbled copy
+        '1. open_and_get_file_path("ItiNerAry")\n2. join()<END_OF_PLAN>',  # case inside a word
+        '1. get_email_address("Sid")\n2. join()<END_OF_PLAN>',  # never said
+        '1. maps_open_location("Dolores,")\n2. join()<END_OF_PLAN>',  # punctuation at a span's edge
+    ],
+)
+def test_verbatim_arguments_reject_what_the_request_never_said(engine: GrammarEngine, copying_grammar: str, plan: str):
+    assert not engine.accepts(copying_grammar, plan)
+
+
+def test_dates_fall_only_on_the_days_the_request_names(engine: GrammarEngine, copying_grammar: str):
+    plan = '1. create_reminder("Call", "{}", "", "", 0, False)\n2. join()<END_OF_PLAN>'
+    assert engine.accepts(copying_grammar, plan.format("2026-12-04 15:00:00"))
+    assert not engine.accepts(copying_grammar, plan.format("2026-12-10 15:00:00"))  # "Dec 1" misread
+    assert not engine.accepts(copying_grammar, plan.format("2026-12-4, 15:00:00"))  # malformed
+    assert not engine.accepts(copying_grammar, plan.format("2026-12-04 25:00:00"))
+    # No day the request names: any well-formed date.
+    free = grammar_for_request(build_grammar(builtin_registry(), copy_from_request=True), "remind me to call", TUESDAY)
+    assert engine.accepts(free, plan.format("2027-03-09 08:30:00"))
+
+
+def test_without_copying_the_grammar_is_the_plain_one() -> None:
+    plain = build_grammar(builtin_registry())
+    assert grammar_for_request(plain, REQUEST, TUESDAY) == plain
+    assert "request-span" not in plain and "request-day" not in plain
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    words=st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDÉéíñ0123456789@.-,':!?", min_size=1, max_size=8),
+        min_size=1,
+        max_size=12,
+    ),
+    data=st.data(),
+)
+def test_every_word_span_of_any_request_is_accepted(engine: GrammarEngine, words: list[str], data) -> None:  # type: ignore[no-untyped-def]
+    request = " ".join(words)
+    start = data.draw(st.integers(0, len(words) - 1))
+    end = data.draw(st.integers(start + 1, len(words)))
+    # A span leaves out quotes/brackets before it and punctuation after it (grammar._LEADING/_TRAILING_PUNCT).
+    span = " ".join(words[start:end]).lstrip("\"'“‘([").rstrip(",.;:!?\"'”’)] ")
+    if not span or span != " ".join(words[start:end]).lstrip("\"'“‘([")[: len(span)]:
+        return
+    grammar = grammar_for_request(build_grammar(builtin_registry(), copy_from_request=True), request, TUESDAY)
+    assert engine.accepts(grammar, f"1. get_email_address({json.dumps(span, ensure_ascii=False)})\n2. join()<END_OF_PLAN>")
+
+
+def test_continuation_forces_one_of_the_given_tools_then_goes_on(engine: GrammarEngine, copying_grammar: str):
+    grammar = continuation_grammar(copying_grammar, 3, ["create_calendar_event", "create_reminder"])
+    assert grammar is not None and engine.compiles(grammar)
+    dated = 'create_reminder("Review", "2026-12-04 15:00:00", "", "", 0, False)\n4. join()<END_OF_PLAN>'
+    assert engine.accepts(grammar, dated)
+    assert engine.accepts(grammar, dated.replace("4. join()", '4. get_email_address("$1")\n5. join()'))
+    assert not engine.accepts(grammar, "join()<END_OF_PLAN>")  # it cannot stop there
+    assert not engine.accepts(grammar, 'get_email_address("Dolores")\n4. join()<END_OF_PLAN>')
+    assert continuation_grammar(copying_grammar, 3, ["no_such_tool"]) is None
+    assert continuation_grammar(copying_grammar, 99, ["create_reminder"]) is None  # beyond max_actions

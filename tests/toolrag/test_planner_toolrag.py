@@ -13,7 +13,7 @@ from pocketagent.agent.build import build_planner
 from pocketagent.agent.planner import Planner, PlannerConfig
 from pocketagent.agent.prompts import RULES, planner_messages, rules_for, system_prompt
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
-from pocketagent.plan.grammar import build_grammar
+from pocketagent.plan.grammar import build_grammar, grammar_for_request
 from pocketagent.settings import load_settings
 from pocketagent.toolrag.embedder import DATA_DIR, default_embedder
 from pocketagent.toolrag.selector import AllToolsSelector, ToolRagConfig, ToolRagSelector
@@ -63,7 +63,9 @@ def test_prompt_and_grammar_hold_only_the_selected_tools(rag: ToolRagSelector) -
     system = messages[0].content
     for tool in registry:
         assert (tool.signature_text() in system) == (tool.name in selection.tools), tool.name
-    assert options.grammar == build_grammar(list(registry.subset(selection.tools)))
+    # The selected tools' grammar, with the request's words and days for verbatim arguments and dates.
+    subset = build_grammar(list(registry.subset(selection.tools)), copy_from_request=True)
+    assert options.grammar == grammar_for_request(subset, REQUEST, NOW)
     assert "summarize_pdf" not in options.grammar
 
 

@@ -131,3 +131,45 @@ def test_context_is_passed_through():
     tool = registry.get("whoami")
     assert tool.parameters == () and tool.takes_context
     assert tool.func(ToolContext(request="hi")) == "hi"
+
+
+def test_verbatim_and_moment_markers_set_the_parameter_flags_and_nothing_else() -> None:
+    from typing import Annotated
+
+    from pocketagent.tools.registry import MOMENT, VERBATIM
+
+    registry = ToolRegistry()
+
+    @registry.register
+    def book(ctx: ToolContext, place: Annotated[str, VERBATIM], people: Annotated[list[str], VERBATIM], at: Annotated[str, MOMENT], note: str) -> str:
+        """Books a table.
+
+        Args:
+            place: where, as said.
+        """
+        return ""
+
+    tool = registry.get("book")
+    assert [(p.name, p.verbatim, p.moment) for p in tool.parameters] == [
+        ("place", True, False),
+        ("people", True, False),
+        ("at", False, True),
+        ("note", False, False),
+    ]
+    # The markers change neither the signature, nor validation, nor the schema.
+    assert tool.signature_text() == "book(place: str, people: list[str], at: str, note: str) -> str"
+    assert tool.parameters[1].type.is_list and tool.parameters[0].description == "where, as said."
+
+
+def test_builtin_names_places_and_files_are_verbatim_and_dates_are_moments() -> None:
+    registry = builtin_registry()
+    verbatim = {(t.name, p.name) for t in registry for p in t.parameters if p.verbatim}
+    moments = {(t.name, p.name) for t in registry for p in t.parameters if p.moment}
+    assert {("get_email_address", "name"), ("open_and_get_file_path", "file_name"), ("send_sms", "recipients")} <= verbatim
+    assert not any(param in ("subject", "context", "message", "title", "content") for _, param in verbatim)
+    assert moments == {
+        ("create_calendar_event", "start_date"),
+        ("create_calendar_event", "end_date"),
+        ("create_reminder", "due_date"),
+        ("get_zoom_meeting_link", "start_time"),
+    }

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from pocketagent.backends.local.matching import normalize_name
 from pocketagent.plan.language import Action, render_value
+from pocketagent.plan.said_days import day_phrases
 from pocketagent.tools.registry import ToolRegistry
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -100,6 +101,35 @@ def said_weekday(request: str, now: datetime) -> datetime | None:
         return None
     ahead = (days.pop() - now.weekday() - 1) % 7 + 1
     return (now + timedelta(days=ahead)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def dated_tools(registry: ToolRegistry) -> list[str]:
+    """Tools that take a moment (a date and time): the ones a request's day must end up in."""
+    return [tool.name for tool in registry if any(getattr(p, "moment", False) for p in tool.parameters)]
+
+
+def unplaced_day(request: str, actions: list[Action], registry: ToolRegistry) -> bool:
+    """Whether the request names a day ("Friday", "Dec 8") that the plan never uses.
+
+    Neither a dated call (an event, a reminder, a meeting) nor the words of any argument (a
+    reply saying "I'll call you tomorrow") carry it: the model dropped the clause it was in,
+    typically the last one ("email Sid the summary ... and put a review on Friday at 3").
+    """
+    phrases = day_phrases(request)
+    if not phrases:
+        return False
+    words: list[str] = []
+    for action in actions:
+        if action.tool not in registry:
+            continue
+        for param, value in zip(registry.get(action.tool).parameters, action.args, strict=False):
+            values = value if isinstance(value, list) else [value]
+            texts = [v for v in values if isinstance(v, str) and v.strip()]
+            if getattr(param, "moment", False) and any(not t.lstrip().startswith("$") for t in texts):
+                return False
+            words += (t.lower() for t in texts)
+    said = " ".join(words)
+    return not any(phrase in said for phrase in phrases)
 
 
 def past_date(value: object, now: datetime) -> datetime | None:

@@ -8,6 +8,7 @@ writing the rest of the plan.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections import OrderedDict
@@ -18,11 +19,11 @@ from typing import cast
 
 from pocketagent.agent.compact_prompt import compact_messages
 from pocketagent.agent.events import ActionPlanned, Event, PlanReady, PlanStats, PlanToken
-from pocketagent.agent.plan_guard import PlanGuard, Verdict
+from pocketagent.agent.plan_guard import PlanGuard, Verdict, dated_tools, unplaced_day
 from pocketagent.agent.prompts import DEFAULT_EXAMPLES, Example, planner_messages, select_examples
 from pocketagent.errors import PlanParseError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
-from pocketagent.plan.grammar import build_grammar
+from pocketagent.plan.grammar import build_grammar, continuation_grammar, grammar_for_request
 from pocketagent.plan.language import END_OF_PLAN, JOIN, Action, Plan
 from pocketagent.plan.stream import StreamingPlanParser
 from pocketagent.toolrag.base import AllToolsSelector, Selection, ToolSelector
@@ -30,6 +31,18 @@ from pocketagent.tools.registry import ToolRegistry
 
 _DONE = object()
 _GRAMMAR_CACHE_SIZE = 64  # grammars of recent tool selections (a few kB of text each)
+_MAX_CONTINUATIONS = 2  # forced actions for clauses a plan left out (each costs a short generation)
+
+
+def _plus(usage: Usage, more: Usage) -> Usage:
+    """The cost of two generations of one plan."""
+    return dataclasses.replace(
+        usage,
+        prompt_tokens=usage.prompt_tokens + more.prompt_tokens,
+        completion_tokens=usage.completion_tokens + more.completion_tokens,
+        cached_prompt_tokens=usage.cached_prompt_tokens + more.cached_prompt_tokens,
+        total_s=usage.total_s + more.total_s,
+    )
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,10 @@ class PlannerConfig:
     grammar: bool = True
     examples: int = 4
     prompt_style: str = "full"  # "compact": tool signatures only, what a fine-tuned adapter was trained on
+    # Verbatim arguments (names, files, places) can only be spans of the request, and dates only
+    # fall on days it names: a small model then cannot garble what it copies ("receipts@" ->
+    # "recs@") or type a day nobody said ("Dec 1" -> "2026-12-10").
+    copy_from_request: bool = True
 
 
 class Planner:
@@ -61,7 +78,9 @@ class Planner:
         self.config = config
         self.examples = select_examples(examples, registry, config.examples)
         self.selector: ToolSelector = selector or AllToolsSelector()
-        self._grammar: str | None = build_grammar(list(registry)) if config.grammar else None
+        self._grammar: str | None = (
+            build_grammar(list(registry), copy_from_request=config.copy_from_request) if config.grammar else None
+        )
         self._subset_grammars: OrderedDict[tuple[str, ...], str] = OrderedDict()
 
     def select(self, query: str) -> Selection:
@@ -83,17 +102,21 @@ class Planner:
         )
         return planner_messages(query, now, self.registry, examples, replan_context, tools=selection.tools)
 
-    def request_options(self, selection: Selection) -> GenerationOptions:
-        """`options()` with the grammar narrowed to the selected tools (the model cannot call others)."""
+    def request_options(
+        self, selection: Selection, query: str | None = None, now: datetime | None = None
+    ) -> GenerationOptions:
+        """`options()` with the grammar narrowed to the selected tools (the model cannot call others)
+        and, given the `query` (and `now`), verbatim arguments bound to its words and dates to its days."""
         options = self.options()
-        if options.grammar is None or len(selection.tools) == len(self.registry):
+        if self._grammar is None:
             return options
-        return dataclasses.replace(options, grammar=self._grammar_for(selection.tools))
+        template = self._grammar if len(selection.tools) == len(self.registry) else self._grammar_for(selection.tools)
+        return dataclasses.replace(options, grammar=grammar_for_request(template, query or "", now))
 
     def _grammar_for(self, tools: tuple[str, ...]) -> str:
         grammar = self._subset_grammars.get(tools)
         if grammar is None:
-            grammar = build_grammar(list(self.registry.subset(tools)))
+            grammar = build_grammar(list(self.registry.subset(tools)), copy_from_request=self.config.copy_from_request)
             self._subset_grammars[tools] = grammar
             if len(self._subset_grammars) > _GRAMMAR_CACHE_SIZE:
                 self._subset_grammars.popitem(last=False)
@@ -106,7 +129,7 @@ class Planner:
             temperature=self.config.temperature,
             seed=self.config.seed,
             stop=(END_OF_PLAN,),
-            grammar=self._grammar,
+            grammar=None if self._grammar is None else grammar_for_request(self._grammar, ""),
         )
 
     async def stream_plan(
@@ -124,24 +147,9 @@ class Planner:
         guard rejects has `plan=None` and `error` set. `repair_dates` (the last attempt) moves a
         past date to the coming week instead of rejecting. Cancelling the coroutine stops the generation.
         """
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[object] = asyncio.Queue()
-        cancel = CancelToken()
         selection = self.select(query)
         messages = self.messages(query, now, replan_context, selection)
-        options = self.request_options(selection)
-
-        def produce() -> None:
-            try:
-                for chunk in self.backend.stream(messages, options, cancel):
-                    loop.call_soon_threadsafe(queue.put_nowait, chunk)
-                    if cancel.cancelled:
-                        break
-            except BaseException as exc:  # delivered to the loop; re-raised there
-                loop.call_soon_threadsafe(queue.put_nowait, exc)
-            finally:
-                loop.call_soon_threadsafe(queue.put_nowait, _DONE)
-
+        options = self.request_options(selection, query, now)
         started = time.perf_counter()
         first_action_s: float | None = None
         parser = StreamingPlanParser()
@@ -149,7 +157,6 @@ class Planner:
         accepted: list[Action] = []
         repaired = False
         stopped: str | None = None  # why the plan was cut short (a runaway), if it was
-        usage = Usage()
         error: str | None = None
 
         def admit(action: Action) -> bool:
@@ -171,38 +178,13 @@ class Planner:
             on_action(action)
             return True
 
-        producer = loop.run_in_executor(None, produce)
-        try:
-            while True:
-                item = await queue.get()
-                if item is _DONE:
-                    break
-                if isinstance(item, BaseException):
-                    raise item
-                item = cast(Chunk, item)
-                if item.usage is not None:
-                    usage = item.usage
-                if not item.text or error is not None or stopped is not None or parser.finished:
-                    continue
-                emit(PlanToken(item.text))
-                try:
-                    completed = parser.feed(item.text)
-                except PlanParseError as exc:
-                    error = str(exc)
-                    cancel.cancel()
-                    continue
-                for action in completed:
-                    if not action.is_join and not admit(action):
-                        cancel.cancel()  # a runaway or a rejected plan: stop generating
-                        break
-                if parser.finished:
-                    cancel.cancel()  # join() seen: nothing after it matters
-        finally:
-            cancel.cancel()
-            await asyncio.shield(producer)
+        def halted() -> bool:
+            return error is not None or stopped is not None
 
+        usage, parse_error = await self._pump(messages, options, parser, admit, halted, emit)
+        error = error or parse_error
         plan = None
-        if error is None and stopped is None:
+        if not halted():
             try:
                 before = len(parser.actions)
                 plan = parser.finish()
@@ -213,10 +195,35 @@ class Planner:
                 error = str(exc)
                 if usage.completion_tokens >= self.config.max_tokens:
                     error += f" (the model hit the {self.config.max_tokens}-token limit)"
+        continued = False
+        for _ in range(_MAX_CONTINUATIONS):
+            # A day of the request that no action uses: the model stopped before the clause that
+            # has it. Make it write one more dated action, then go on as usual.
+            if halted() or plan is None:
+                break
+            continuation = self._continuation(query, options, accepted, selection)
+            if continuation is None:
+                break
+            resumed = StreamingPlanParser()
+            resumed.feed(continuation.prefill)  # the actions so far: already admitted
+            count = len(accepted)
+            # A continuation that does not parse adds nothing; the plan so far stands.
+            more, _ = await self._pump(messages, continuation, resumed, admit, halted, lambda event: None)
+            usage = _plus(usage, more)
+            if not halted():
+                with contextlib.suppress(PlanParseError):
+                    done = len(resumed.actions)
+                    for action in resumed.finish().tool_actions[done:]:
+                        if not admit(action):
+                            break
+            continued = True
+            if len(accepted) == count:
+                break  # nothing added: do not ask again
         if error is not None:
             plan = None
-        elif stopped is not None or repaired:
-            # Cut at a runaway (the actions before it stand) or with repaired dates: what ran is the plan.
+        elif stopped is not None or repaired or continued:
+            # Cut at a runaway (the actions before it stand), repaired dates or a continued plan:
+            # what was dispatched is the plan.
             plan = Plan((*accepted, Action(len(accepted) + 1, JOIN)))
         stats = PlanStats(
             prompt_tokens=usage.prompt_tokens,
@@ -232,6 +239,87 @@ class Planner:
         )
         emit(ready)
         return ready
+
+    async def _pump(
+        self,
+        messages: list[Message],
+        options: GenerationOptions,
+        parser: StreamingPlanParser,
+        admit: Callable[[Action], bool],
+        halted: Callable[[], bool],
+        emit: Callable[[Event], None],
+    ) -> tuple[Usage, str | None]:
+        """Stream one generation into `parser`, admitting each action as its line completes.
+
+        The backend's blocking stream runs in a worker thread; generation stops at `join()`,
+        at an action `admit` refuses (`halted()` turns true), at a parse error (returned with
+        the usage) or on cancellation.
+        """
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        cancel = CancelToken()
+        usage = Usage()
+        parse_error: str | None = None
+
+        def produce() -> None:
+            try:
+                for chunk in self.backend.stream(messages, options, cancel):
+                    loop.call_soon_threadsafe(queue.put_nowait, chunk)
+                    if cancel.cancelled:
+                        break
+            except BaseException as exc:  # delivered to the loop; re-raised there
+                loop.call_soon_threadsafe(queue.put_nowait, exc)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, _DONE)
+
+        producer = loop.run_in_executor(None, produce)
+        try:
+            while True:
+                item = await queue.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                item = cast(Chunk, item)
+                if item.usage is not None:
+                    usage = item.usage
+                if not item.text or halted() or parse_error is not None or parser.finished:
+                    continue
+                emit(PlanToken(item.text))
+                try:
+                    completed = parser.feed(item.text)
+                except PlanParseError as exc:
+                    parse_error = str(exc)
+                    cancel.cancel()
+                    continue
+                for action in completed:
+                    if not action.is_join and not admit(action):
+                        cancel.cancel()  # a runaway or a rejected plan: stop generating
+                        break
+                if parser.finished:
+                    cancel.cancel()  # join() seen: nothing after it matters
+        finally:
+            cancel.cancel()
+            await asyncio.shield(producer)
+        return usage, parse_error
+
+    def _continuation(
+        self, query: str, options: GenerationOptions, accepted: list[Action], selection: Selection
+    ) -> GenerationOptions | None:
+        """Options that prefill the plan so far and force the dated action it left out (None: none left out).
+
+        Only days: forcing a call for a name the plan never uses was measured to add wrong actions
+        (the model, made to use "Matías", put it in a calendar field) more often than missing ones.
+        """
+        if options.grammar is None or not unplaced_day(query, accepted, self.registry):
+            return None
+        position = len(accepted) + 1
+        tools = [name for name in dated_tools(self.registry) if name in selection.tools]
+        grammar = continuation_grammar(options.grammar, position, tools)
+        if grammar is None:
+            return None
+        done = "".join(action.render() + "\n" for action in accepted)
+        return dataclasses.replace(options, grammar=grammar, prefill=f"{done}{position}. ")
 
     def plan(self, query: str, now: datetime, replans: int = 0) -> PlanReady:
         """Plan without executing (evaluation, `pocketagent plan`): drains `stream_plan`.

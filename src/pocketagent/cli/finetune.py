@@ -45,6 +45,10 @@ def train_command(
     data: Annotated[Path, typer.Argument(help="dataset directory (train.jsonl, val.jsonl) or a train JSONL file")],
     out: Annotated[Path, typer.Option("--out", help="run directory: checkpoint.pt, adapter.gguf, logs")],
     resume: Annotated[bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")] = False,
+    init_from: Annotated[
+        Path | None,
+        typer.Option("--init-from", help="start from the adapter of an earlier run (its directory or checkpoint.pt)"),
+    ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="use only the first N training examples")] = None,
     epochs: Annotated[float, typer.Option(min=0.01, help="passes over the data")] = 1.0,
     rank: Annotated[int, typer.Option(min=1, help="LoRA rank")] = 16,
@@ -80,6 +84,7 @@ def train_command(
             train=_data_file(data, "train"),
             val=val_path,
             out=out,
+            init_from=init_from,
             limit=limit,
             epochs=epochs,
             rank=rank,

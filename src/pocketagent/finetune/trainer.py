@@ -46,6 +46,7 @@ class TrainConfig:
     out: Path
     val: Path | None = None
     base_model: Path | None = None  # default: the packaged GGUF
+    init_from: Path | None = None  # warm start: adapter weights of an earlier run (its checkpoint.pt)
     limit: int | None = None  # first N training examples
     epochs: float = 1.0
     rank: int = 16
@@ -142,6 +143,23 @@ def _loss(model: Any, batch: list[Sequence], prefix: tuple[int, ...] = ()) -> An
         layer.values = layer.values.expand(len(batch), -1, -1, -1)
     full_mask = torch.cat([torch.ones((len(batch), len(prefix)), dtype=torch.long), mask], dim=1)
     return model(input_ids=ids, attention_mask=full_mask, labels=labels, **{_cache_argument(type(model)): cache}).loss
+
+
+def _warm_start_state(source: Path, rank: int) -> dict[str, Any]:
+    """Adapter weights of an earlier run (a run directory or its checkpoint.pt) to continue from.
+
+    Only the weights carry over: the optimizer state and the LR schedule start fresh, so a second
+    run can train on new data with its own schedule.
+    """
+    import torch
+
+    path = source / CHECKPOINT if source.is_dir() else source
+    if not path.is_file():
+        raise ConfigError(f"no checkpoint to start from at {path}")
+    saved = torch.load(path, weights_only=True)
+    if int(saved["config"]["rank"]) != rank:
+        raise ConfigError(f"{path} has LoRA rank {saved['config']['rank']}, this run {rank}: use the same --rank")
+    return saved["adapter"]
 
 
 def _lr_at(step: int, total: int, config: TrainConfig) -> float:
@@ -275,6 +293,9 @@ def train(
     optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=0.0)
     step = 0
     wall_before = 0.0  # training seconds of earlier sessions of a resumed run
+    if config.init_from is not None and not (resume and checkpoint_path.exists()):
+        load_adapter_state(wrapped, _warm_start_state(config.init_from, config.rank))
+        say(f"warm start from {config.init_from}")
     if resume and checkpoint_path.exists():
         saved = torch.load(checkpoint_path, weights_only=True)
         if saved["config"] != config.describe():

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from pocketagent.llm.models import resolve_model_path
 from pocketagent.llm.prefix_cache import DEFAULT_MAX_ENTRIES, ModelIdentity, PrefixCache, prefix_cache_key
 
 _LOG = logging.getLogger(__name__)
+_GRAMMAR_CACHE_SIZE = 16  # compiled grammars kept (a plan grammar with the request's spans is per request)
 
 GGUF_MAGIC = b"GGUF"
 
@@ -201,7 +203,7 @@ class LlamaCppBackend(LLMBackend):
             ) from None
         self._n_ctx = self._llm.n_ctx()
         self._formatter = self._chat_formatter()
-        self._grammars: dict[str, Any] = {}
+        self._grammars: OrderedDict[str, Any] = OrderedDict()
         self._generation_lock = threading.Lock()
         self._generating_thread: int | None = None
         self._prompt_cache = prompt_cache
@@ -327,6 +329,7 @@ class LlamaCppBackend(LLMBackend):
         """
         cached = self._grammars.get(gbnf)
         if cached is not None:
+            self._grammars.move_to_end(gbnf)
             return cached
         llama_cpp = self._llama_cpp
         vocab = llama_cpp.llama_model_get_vocab(self._require_model().model)
@@ -342,6 +345,8 @@ class LlamaCppBackend(LLMBackend):
         llama_cpp.llama_sampler_free(sampler)
         grammar = llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
         self._grammars[gbnf] = grammar
+        if len(self._grammars) > _GRAMMAR_CACHE_SIZE:  # per-request grammars (copied spans) come and go
+            self._grammars.popitem(last=False)
         return grammar
 
     # -- generation -------------------------------------------------------------

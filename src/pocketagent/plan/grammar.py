@@ -34,9 +34,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from pocketagent.errors import PocketAgentError
+from pocketagent.plan.said_days import said_days
 
 END_OF_PLAN = "<END_OF_PLAN>"  # same text as language.END_OF_PLAN; kept literal to stay import-light
 MAX_ACTIONS_LIMIT = 99  # ids stay two digits; no planner writes a longer plan
@@ -55,6 +57,7 @@ lt-chr ::= "<"{{1,{_MAX_LT_RUN}}} ( [^"\\<$E\x00-\x1f] | esc )
 chr-nd ::= [^"\\<${{0-9\x00-\x1f] | esc | lt-chr
 esc ::= "\\" ( ["\\bfnrt] | "u00" [01] [0-9a-fA-F] )
 int ::= "-"? ( "0" | [1-9] {_MORE_DIGITS} )
+clock ::= ( [01] [0-9] | "2" [0-3] ) ":" [0-5] [0-9] ":" [0-5] [0-9]
 float ::= "-"? ( "0" | [1-9] {_MORE_DIGITS} ) ( "." [0-9] {_MORE_DIGITS} )? ( [eE] [-+]? [0-9]{{1,3}} )?
 bool ::= "True" | "False"
 none ::= "None"
@@ -73,6 +76,7 @@ def build_grammar(
     min_actions: int = 1,
     max_list_items: int | None = 10,
     max_string_chars: int | None = 256,
+    copy_from_request: bool = False,
 ) -> str:
     """GBNF grammar text (root rule `root`) accepting the plans these tools allow.
 
@@ -90,6 +94,10 @@ def build_grammar(
             a run of "<" with its next character count as one); None for unbounded. With
             the other bounds it makes every plan finite, but the caller must still give the
             model enough `max_tokens` to reach `join()`.
+        copy_from_request: verbatim parameters (`Parameter.verbatim`) take only "", a whole
+            `"$N"` or a span of the request's words (any letter case). The text then refers to
+            the rule `request-span`: append `request_span_rules(request)` before using it
+            (`grammar_for_request` does both).
 
     Raises:
         GrammarBuildError: no tools, a duplicate/invalid/reserved tool name, an unknown
@@ -105,7 +113,7 @@ def build_grammar(
     signatures = _signatures(tools)
     lines = ["root ::= step-1", *_step_rules(allow_thoughts, max_actions, min_actions)]
     for position in range(1, max_actions + 1):
-        lines += _position_rules(position, signatures, max_list_items, max_string_chars)
+        lines += _position_rules(position, signatures, max_list_items, max_string_chars, copy_from_request)
     text = "\n".join(lines) + _SHARED_RULES
     if allow_thoughts:
         text += _thought_rule(max_string_chars)
@@ -119,8 +127,9 @@ def _check_limit(name: str, value: Any, minimum: int, maximum: int | None = None
         raise GrammarBuildError(f"{name} must be at most {maximum}, got {value!r}")
 
 
-# A tool's signature for the grammar: (name, ((kinds, is_list), ...)).
-_Signature = tuple[str, tuple[tuple[tuple[str, ...], bool], ...]]
+# A tool's signature for the grammar: (name, ((kinds, is_list, source), ...)); source is "" (free),
+# "span" (verbatim: words of the request) or "moment" (a date on a day the request names).
+_Signature = tuple[str, tuple[tuple[tuple[str, ...], bool, str], ...]]
 
 
 def _signatures(tools: Iterable[Any]) -> list[_Signature]:
@@ -145,7 +154,7 @@ def _signatures(tools: Iterable[Any]) -> list[_Signature]:
     return signatures
 
 
-def _param_type(tool_name: str, param: Any) -> tuple[tuple[str, ...], bool]:
+def _param_type(tool_name: str, param: Any) -> tuple[tuple[str, ...], bool, str]:
     ptype = getattr(param, "type", None)
     kinds = getattr(ptype, "kinds", None)
     kinds = tuple(kinds) if isinstance(kinds, (tuple, list)) else ()
@@ -155,7 +164,12 @@ def _param_type(tool_name: str, param: Any) -> tuple[tuple[str, ...], bool]:
             f"non-empty subset of {', '.join(_KINDS)}; got {kinds!r}"
         )
     canonical = tuple(kind for kind in _KINDS if kind in kinds)  # fixed order, no duplicates
-    return canonical, bool(getattr(ptype, "is_list", False))
+    source = ""
+    if "str" in canonical and getattr(param, "verbatim", False) is True:
+        source = "span"
+    elif "str" in canonical and getattr(param, "moment", False) is True:
+        source = "moment"
+    return canonical, bool(getattr(ptype, "is_list", False)), source
 
 
 def _step_rules(allow_thoughts: bool, max_actions: int, min_actions: int) -> list[str]:
@@ -177,13 +191,18 @@ def _step_rules(allow_thoughts: bool, max_actions: int, min_actions: int) -> lis
     return rules
 
 
-def _position_rules(k: int, signatures: list[_Signature], max_items: int | None, max_chars: int | None) -> list[str]:
+def _position_rules(
+    k: int, signatures: list[_Signature], max_items: int | None, max_chars: int | None, copy_from_request: bool
+) -> list[str]:
     """The calls of action `k`, whose references may name actions 1..k-1 only."""
     ids = _ids_below(k)
     type_rules: dict[str, str] = {}
     call_rules: dict[str, str] = {}
     for name, params in signatures:
-        args = [_type_rule(k, kinds, is_list, type_rules, max_items, ids is not None) for kinds, is_list in params]
+        args = [
+            _type_rule(k, kinds, is_list, type_rules, max_items, ids is not None, source if copy_from_request else "")
+            for kinds, is_list, source in params
+        ]
         # Rule names allow letters, digits and "-"; the "t-" prefix keeps tools apart from our rules.
         call_rules[f"t-{name.replace('_', '-')}-{k}"] = (
             f'"{name}(" ' + ' ", " '.join(args) + ' ")"' if args else f'"{name}()"'
@@ -229,18 +248,36 @@ def _type_rule(
     type_rules: dict[str, str],
     max_items: int | None,
     has_refs: bool,
+    source: str = "",
 ) -> str:
     """Name of the rule (in position k) for one parameter type, created on first use."""
-    scalar = f"string-{k}" if kinds == ("str",) else f"a-{'-'.join(kinds)}-{k}"
-    if scalar not in type_rules and kinds != ("str",):
-        type_rules[scalar] = " | ".join(_scalar_alternatives(k, kinds, has_refs))
+    if source:
+        scalar = _said_rule(k, kinds, type_rules, has_refs, source)
+    else:
+        scalar = f"string-{k}" if kinds == ("str",) else f"a-{'-'.join(kinds)}-{k}"
+        if scalar not in type_rules and kinds != ("str",):
+            type_rules[scalar] = " | ".join(_scalar_alternatives(k, kinds, has_refs))
     if not is_list:
         return scalar
-    listed = f"a-list-{'-'.join(kinds)}-{k}"
+    listed = f"a-list-{'-'.join(kinds)}-{k}" if not source else f"a-list-{source}-{k}"
     if listed not in type_rules:
         more = "*" if max_items is None else f"{{0,{max_items - 1}}}"
         type_rules[listed] = f'"[" ( {scalar} ( ", " {scalar} ){more} )? "]"'
     return listed
+
+
+def _said_rule(k: int, kinds: tuple[str, ...], type_rules: dict[str, str], has_refs: bool, source: str) -> str:
+    """A string from the request: "", a span of its words ("span") or a moment on one of its days
+    ("moment"), or (after action 1) a whole `"$N"`."""
+    said = f"{source}-{k}"
+    body = '"\\"" request-span? "\\""' if source == "span" else '"\\"" ( request-day " " clock )? "\\""'
+    type_rules.setdefault(said, body + (f" | ref-{k}" if has_refs else ""))
+    others = [kind for kind in kinds if kind != "str"]
+    if not others:
+        return said
+    rule = f"a-{source}-{'-'.join(others)}-{k}"
+    type_rules.setdefault(rule, " | ".join([said, *_scalar_alternatives(k, tuple(others), has_refs=False)]))
+    return rule
 
 
 def _scalar_alternatives(k: int, kinds: tuple[str, ...], has_refs: bool) -> list[str]:
@@ -265,3 +302,103 @@ def _thought_rule(max_chars: int | None) -> str:
         f'thought ::= "Thought: " thought-chr{repeat} "<"{{0,{_MAX_LT_RUN}}} "\\n"\n'
         f'thought-chr ::= [^\\x00-\\x1f<] | "<"{{1,{_MAX_LT_RUN}}} [^\\x00-\\x1f<E]\n'
     )
+
+
+# Punctuation that ends a span at a word's edge ("at 1 Market St," -> "1 Market St").
+_LEADING_PUNCT = "\"'“‘(["
+_TRAILING_PUNCT = ",.;:!?\"'”’)]"
+# Characters a span cannot hold: they would need escapes, could start a reference or `<END`.
+_SPAN_BREAKERS = re.compile(r'["\\<$\x00-\x1f]')
+
+
+def request_span_rules(request: str) -> str:
+    """GBNF rules for `request-span`: any run of the request's words (first letters in either case).
+
+    A span starts and ends at word edges; punctuation at its outer edges is left out
+    ("St," gives "St", '"call' gives "call") while punctuation inside it stays ("re: water").
+    Characters a plan string would have to escape (quotes, backslashes, `$`, `<`) never get
+    into a span. Linear in the request's length: per word, one rule for a span going on
+    there (`rm-i`) and, when the word has leading punctuation, one for a span starting there.
+    """
+    words = request.split()
+    rules: list[str] = []
+    starts: list[str] = []
+    goes_on: str | None = None  # the rule of the word after this one, if a span can go on there
+    for i in range(len(words) - 1, -1, -1):
+        word = words[i]
+        middle = _span_alternatives(word, goes_on)
+        lead = word.lstrip(_LEADING_PUNCT)
+        start = middle if lead == word else _span_alternatives(lead, goes_on)
+        if middle:
+            rules.append(f"rm-{i} ::= {middle}")
+        if start and start == middle:
+            starts.append(f"rm-{i}")
+        elif start:
+            rules.append(f"rs-{i} ::= {start}")
+            starts.append(f"rs-{i}")
+        goes_on = f"rm-{i}" if middle else None
+    if not starts:  # nothing to copy from: any short text
+        return "request-span ::= chr{1,64}\n"
+    return "\n".join([f"request-span ::= {' | '.join(reversed(starts))}", *reversed(rules)]) + "\n"
+
+
+def _span_alternatives(text: str, next_rule: str | None) -> str:
+    """`text` ending the span (without trailing punctuation) and/or going on to `next_rule`."""
+    ending = text.rstrip(_TRAILING_PUNCT)
+    can_end = bool(ending) and not _SPAN_BREAKERS.search(ending)
+    can_go_on = next_rule is not None and bool(text) and not _SPAN_BREAKERS.search(text)
+    if can_end and can_go_on and ending == text:
+        return f'{_any_case(text)} ( " " {next_rule} )?'
+    options = []
+    if can_end:
+        options.append(_any_case(ending))
+    if can_go_on:
+        options.append(f'{_any_case(text)} " " {next_rule}')
+    return " | ".join(options)
+
+
+def _any_case(text: str) -> str:
+    """GBNF matching `text` as said or with its first letter's case changed ("sid" -> [sS] "id").
+
+    Only the first letter: the model may capitalise a name the user typed in lower case, but
+    not write "ItiNerAry".
+    """
+    first, rest = text[:1], text[1:]
+    lower, upper = first.lower(), first.upper()
+    head = f"[{lower}{upper}]" if lower != upper and len(lower) == 1 and len(upper) == 1 else f'"{first}"'
+    return f'{head} "{rest}"' if rest else head
+
+
+def request_day_rules(days: Iterable[date] | None) -> str:
+    """GBNF rule `request-day`: one of `days` as "YYYY-MM-DD", or any valid-looking date for None."""
+    chosen = sorted(set(days or ()))
+    if not chosen:
+        return 'request-day ::= [0-9] [0-9] [0-9] [0-9] "-" ( "0" [1-9] | "1" [0-2] ) "-" ( "0" [1-9] | [12] [0-9] | "3" [01] )\n'
+    return "request-day ::= " + " | ".join(f'"{day.isoformat()}"' for day in chosen) + "\n"
+
+
+def grammar_for_request(grammar: str, request: str, now: datetime | None = None) -> str:
+    """A grammar built with `copy_from_request=True`, completed with the request's spans and days.
+
+    Any other grammar comes back unchanged. With no request, verbatim arguments take short free
+    text; without `now` (or when the request's days cannot all be told), dates take any day.
+    """
+    if "request-span" in grammar:
+        grammar += request_span_rules(request)
+    if "request-day" in grammar:
+        grammar += request_day_rules(said_days(request, now) if now is not None else None)
+    return grammar
+
+
+def continuation_grammar(grammar: str, position: int, tools: Iterable[str]) -> str | None:
+    """`grammar` made to continue a plan at action `position` with a call to one of `tools`.
+
+    The caller prefills the plan so far and `"{position}. "`; after the forced call the plan
+    goes on as usual (more actions or `join()`). None when the grammar has no such call there.
+    """
+    calls = [f"t-{name.replace('_', '-')}-{position}" for name in tools]
+    calls = [rule for rule in calls if f"\n{rule} ::= " in grammar]
+    root = "root ::= step-1\n"
+    if not calls or not grammar.startswith(root) or f"\nstep-{position + 1} ::= " not in grammar:
+        return None
+    return f'root ::= ( {" | ".join(calls)} ) "\\n" step-{position + 1}\n' + grammar[len(root) :]

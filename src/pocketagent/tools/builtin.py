@@ -7,10 +7,20 @@ app in the settings; see `pocketagent.tools.apps`.
 
 from __future__ import annotations
 
-from pocketagent.tools.registry import ToolContext, ToolRegistry
+from typing import Annotated
+
+from pocketagent.tools.registry import MOMENT, VERBATIM, ToolContext, ToolRegistry
+
+# Arguments the user says in so many words (names, files, places, addresses): the planner's
+# grammar makes the model copy them from the request instead of retyping them.
+Said = Annotated[str, VERBATIM]
+SaidOrNone = Annotated[str | None, VERBATIM]
+SaidList = Annotated[list[str], VERBATIM]
+# "YYYY-MM-DD HH:MM:SS" on a day the request names: the model picks the day, never types it.
+When = Annotated[str, MOMENT]
 
 
-def get_phone_number(ctx: ToolContext, name: str) -> str:
+def get_phone_number(ctx: ToolContext, name: Said) -> str:
     """Looks a contact up by (fuzzy) name and returns a phone number.
 
     Args:
@@ -19,7 +29,7 @@ def get_phone_number(ctx: ToolContext, name: str) -> str:
     return ctx.apps.contacts.get_phone_number(name)
 
 
-def get_email_address(ctx: ToolContext, name: str) -> str:
+def get_email_address(ctx: ToolContext, name: Said) -> str:
     """Looks a contact up by (fuzzy) name and returns an email address.
 
     Args:
@@ -31,12 +41,12 @@ def get_email_address(ctx: ToolContext, name: str) -> str:
 def create_calendar_event(
     ctx: ToolContext,
     title: str,
-    start_date: str,
-    end_date: str,
-    location: str,
-    invitees: list[str],
+    start_date: When,
+    end_date: When,
+    location: Said,
+    invitees: SaidList,
     notes: str,
-    calendar: str | None,
+    calendar: SaidOrNone,
 ) -> str:
     """Creates a calendar event (60 minutes unless told); invitees are email addresses; calendar None = default.
 
@@ -52,7 +62,7 @@ def create_calendar_event(
     return ctx.apps.calendar.create_calendar_event(title, start_date, end_date, location, invitees, notes, calendar)
 
 
-def open_and_get_file_path(ctx: ToolContext, file_name: str) -> str:
+def open_and_get_file_path(ctx: ToolContext, file_name: Said) -> str:
     """Finds a file by (fuzzy) name, opens it and returns its path.
 
     Args:
@@ -72,8 +82,8 @@ def summarize_pdf(ctx: ToolContext, pdf_path: str) -> str:
 
 def compose_new_email(
     ctx: ToolContext,
-    recipients: list[str],
-    cc: list[str],
+    recipients: SaidList,
+    cc: SaidList,
     subject: str,
     context: str,
     attachments: list[str],
@@ -90,7 +100,7 @@ def compose_new_email(
     return ctx.apps.mail.compose_new_email(recipients, cc, subject, context, attachments)
 
 
-def reply_to_email(ctx: ToolContext, cc: list[str], context: str, attachments: list[str]) -> str:
+def reply_to_email(ctx: ToolContext, cc: SaidList, context: str, attachments: list[str]) -> str:
     """Drafts a reply to the currently selected email; context is what it should say.
 
     Args:
@@ -102,7 +112,7 @@ def reply_to_email(ctx: ToolContext, cc: list[str], context: str, attachments: l
 
 
 def forward_email(
-    ctx: ToolContext, recipients: list[str], cc: list[str], context: str, attachments: list[str]
+    ctx: ToolContext, recipients: SaidList, cc: SaidList, context: str, attachments: list[str]
 ) -> str:
     """Forwards the currently selected email.
 
@@ -115,7 +125,7 @@ def forward_email(
     return ctx.apps.mail.forward_email(recipients, cc, context, attachments)
 
 
-def maps_open_location(ctx: ToolContext, location: str) -> str:
+def maps_open_location(ctx: ToolContext, location: Said) -> str:
     """Shows a place on a map.
 
     Args:
@@ -124,7 +134,7 @@ def maps_open_location(ctx: ToolContext, location: str) -> str:
     return ctx.apps.maps.maps_open_location(location)
 
 
-def maps_show_directions(ctx: ToolContext, start_location: str, end_location: str, transport: str) -> str:
+def maps_show_directions(ctx: ToolContext, start_location: Said, end_location: Said, transport: str) -> str:
     """Shows directions; start "" = current location; transport "d" drive, "w" walk, "r" transit.
 
     Args:
@@ -135,7 +145,7 @@ def maps_show_directions(ctx: ToolContext, start_location: str, end_location: st
     return ctx.apps.maps.maps_show_directions(start_location, end_location, transport)
 
 
-def create_note(ctx: ToolContext, name: str, content: str, folder: str) -> str:
+def create_note(ctx: ToolContext, name: Said, content: str, folder: str) -> str:
     """Creates a note in a folder ("Notes" unless the user names one).
 
     Args:
@@ -146,7 +156,7 @@ def create_note(ctx: ToolContext, name: str, content: str, folder: str) -> str:
     return ctx.apps.notes.create_note(name, content, folder)
 
 
-def open_note(ctx: ToolContext, name: str, folder: str) -> str:
+def open_note(ctx: ToolContext, name: Said, folder: Said) -> str:
     """Returns a note's content; folder "" = any folder.
 
     Args:
@@ -156,7 +166,7 @@ def open_note(ctx: ToolContext, name: str, folder: str) -> str:
     return ctx.apps.notes.open_note(name, folder)
 
 
-def append_note_content(ctx: ToolContext, name: str, content: str, folder: str) -> str:
+def append_note_content(ctx: ToolContext, name: Said, content: str, folder: Said) -> str:
     """Appends text to an existing note; folder "" = any folder.
 
     Args:
@@ -168,7 +178,7 @@ def append_note_content(ctx: ToolContext, name: str, content: str, folder: str) 
 
 
 def create_reminder(
-    ctx: ToolContext, name: str, due_date: str, notes: str, list_name: str, priority: int, all_day: bool
+    ctx: ToolContext, name: str, due_date: When, notes: str, list_name: Said, priority: int, all_day: bool
 ) -> str:
     """Creates a reminder; due_date "" if no time; priority 0 none, 1 high, 5 medium, 9 low; all_day only if asked.
 
@@ -183,7 +193,7 @@ def create_reminder(
     return ctx.apps.reminders.create_reminder(name, due_date, notes, list_name, priority, all_day)
 
 
-def send_sms(ctx: ToolContext, recipients: list[str], message: str) -> str:
+def send_sms(ctx: ToolContext, recipients: SaidList, message: str) -> str:
     """Sends a text message to phone numbers (one message to all of them).
 
     Args:
@@ -194,7 +204,7 @@ def send_sms(ctx: ToolContext, recipients: list[str], message: str) -> str:
 
 
 def get_zoom_meeting_link(
-    ctx: ToolContext, topic: str, start_time: str, duration: int, meeting_invitees: list[str]
+    ctx: ToolContext, topic: str, start_time: When, duration: int, meeting_invitees: SaidList
 ) -> str:
     """Creates a video meeting (60 minutes unless told) and returns its join link.
 

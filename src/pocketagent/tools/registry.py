@@ -11,7 +11,11 @@ A tool is a plain function with type hints and a Google-style docstring::
         \"\"\"
 
 A first parameter annotated `ToolContext` is supplied by the executor and is not part
-of the tool's positional signature.
+of the tool's positional signature. A parameter annotated `Annotated[str, VERBATIM]` takes
+words of the request as they were said (a name, a file name, a place): the planner's grammar
+then only lets the model copy a span of the request there (or write "" or a `$N` reference);
+`Annotated[str, MOMENT]` marks a "YYYY-MM-DD HH:MM:SS" moment, whose day the grammar takes
+from the days the request names (`pocketagent.plan.said_days`).
 """
 
 from __future__ import annotations
@@ -113,11 +117,41 @@ def param_type(annotation: Any) -> ParamType:
     raise TypeError(f"unsupported tool parameter type {annotation!r}; use str, int, float, bool, None, lists or unions")
 
 
+class Verbatim:
+    """Marker for `Annotated[str, VERBATIM]`: the argument is copied from the request's words."""
+
+    def __repr__(self) -> str:
+        return "VERBATIM"
+
+
+VERBATIM = Verbatim()
+
+
+class Moment:
+    """Marker for `Annotated[str, MOMENT]`: a "YYYY-MM-DD HH:MM:SS" moment on a day the request names."""
+
+    def __repr__(self) -> str:
+        return "MOMENT"
+
+
+MOMENT = Moment()
+
+
+def _split_markers(annotation: Any) -> tuple[Any, bool, bool]:
+    """(the annotation without `Annotated[...]`, whether it was marked VERBATIM, whether MOMENT)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        base, *metadata = typing.get_args(annotation)
+        return base, any(isinstance(m, Verbatim) for m in metadata), any(isinstance(m, Moment) for m in metadata)
+    return annotation, False, False
+
+
 @dataclass(frozen=True)
 class Parameter:
     name: str
     type: ParamType
     description: str = ""
+    verbatim: bool = False  # copied from the request's words (see VERBATIM)
+    moment: bool = False  # a date and time on a day the request names (see MOMENT)
 
 
 _ARGS_HEADER = re.compile(r"^\s*(Args|Arguments|Parameters)\s*:\s*$")
@@ -175,19 +209,19 @@ class Tool:
         side_effect: bool = False,
     ) -> Tool:
         """Build a Tool from a typed function with a docstring."""
-        hints = typing.get_type_hints(func)
+        hints = typing.get_type_hints(func, include_extras=True)
         signature = inspect.signature(func)
         description, arg_docs = parse_docstring(func.__doc__)
         params: list[Parameter] = []
         takes_context = False
         for index, p in enumerate(signature.parameters.values()):
-            annotation = hints.get(p.name, str)
+            annotation, verbatim, moment = _split_markers(hints.get(p.name, str))
             if index == 0 and annotation is ToolContext:
                 takes_context = True
                 continue
             if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
                 raise TypeError(f"tool {func.__name__}: parameter {p.name} must be positional")
-            params.append(Parameter(p.name, param_type(annotation), arg_docs.get(p.name, "")))
+            params.append(Parameter(p.name, param_type(annotation), arg_docs.get(p.name, ""), verbatim, moment))
         return cls(
             name=name or func.__name__,
             func=func,
