@@ -489,3 +489,21 @@ def test_train_run_checkpoint_loads_weights_only_and_resume_matches_a_straight_r
         assert torch.allclose(final[key], tensor, atol=1e-6), key
     logged = [json.loads(line)["step"] for line in (tmp_path / "resumed" / LOG).read_text().splitlines()]
     assert logged == list(range(1, 9))  # each step logged once across the two sessions
+
+    # A warm start takes the straight run's weights (not its optimizer or schedule) and trains on.
+    def second_step(progress) -> None:  # type: ignore[no-untyped-def]
+        if progress.step == 2:
+            raise Interrupted  # after the step-1 checkpoint
+
+    with pytest.raises(Interrupted):
+        train(config("warm", init_from=run, checkpoint_every=1), registry, tokenizer, on_progress=second_step,
+              model_loader=loader)  # fmt: skip
+    warm = torch.load(tmp_path / "warm" / CHECKPOINT, weights_only=True)
+    assert warm["step"] == 1 and len(warm["optimizer"]["state"]) > 0
+    moved = [key for key, tensor in saved["adapter"].items() if not torch.allclose(warm["adapter"][key], tensor)]
+    close = [key for key, tensor in saved["adapter"].items() if torch.allclose(warm["adapter"][key], tensor, atol=0.1)]
+    assert moved and len(close) == len(saved["adapter"])  # one small step away from the straight run's end
+    with pytest.raises(ConfigError, match="rank"):
+        train(config("warm-rank", init_from=run, rank=8), registry, tokenizer, model_loader=loader)
+    with pytest.raises(ConfigError, match="no checkpoint"):
+        train(config("warm-none", init_from=tmp_path / "nowhere"), registry, tokenizer, model_loader=loader)
