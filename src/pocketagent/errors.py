@@ -54,6 +54,11 @@ class ToolError(PocketAgentError):
     """A tool ran and failed with a message meant for the user (unknown contact, missing file)."""
 
 
+class UserFileError(ToolError):
+    """A user's file that a tool would have to rewrite but cannot understand completely (not
+    UTF-8, an unclosed iCalendar component). It is left byte for byte as it was."""
+
+
 class ToolTimeoutError(ToolError):
     """A tool did not finish within its time limit."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,7 +30,7 @@ from pocketagent.backends.local.calendar import (
     parse_invitees,
     parse_priority,
 )
-from pocketagent.errors import ConfigError, ToolError
+from pocketagent.errors import ConfigError, ToolError, UserFileError
 
 NOW = datetime(2026, 11, 23, 10, 0, 0)  # a Monday, as in the eval sets
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -284,6 +285,85 @@ def test_unparseable_calendar_file_is_left_alone(calendar: LocalCalendar, tmp_pa
     with pytest.raises(CalendarFileError, match=r"Calendar.ics .*fix or move it \(left unchanged\)"):
         calendar.create_calendar_event("x", "2026-11-27 15:00:00", "", "", [], "", None)
     assert (tmp_path / "Calendar.ics").read_text() == content
+
+
+# A small user calendar (12 lines) with accents, as another app would have written it.
+USER_ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//other app//EN\r\n"
+    "BEGIN:VEVENT\r\nUID:1@other\r\nDTSTAMP:20261101T090000Z\r\n"
+    "DTSTART:20261125T090000Z\r\nDTEND:20261125T100000Z\r\n"
+    "SUMMARY:Réunion\r\nLOCATION:Salle Été\r\nEND:VEVENT\r\n"
+    "END:VCALENDAR\r\n"
+)
+
+
+def test_calendar_that_is_not_utf8_is_refused_and_left_unchanged(calendar: LocalCalendar, tmp_path: Path) -> None:
+    """Issue 11: one stray cp1252 byte used to make the whole file be rewritten as 'RÃ©union'."""
+    mixed = USER_ICS.encode("utf-8").replace("Été".encode(), "Été".encode("cp1252"))
+    path = tmp_path / "Calendar.ics"
+    path.write_bytes(mixed)
+    message = r"Calendar\.ics is not valid UTF-8 \(byte 0xC9 on line 10\).*\(left unchanged\)"
+    with pytest.raises(CalendarFileError, match=message):
+        calendar.create_calendar_event("Sync", "2026-11-27 15:00:00", "", "", [], "", None)
+    assert path.read_bytes() == mixed
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".ics" or p.name.endswith(".tmp")] == ["Calendar.ics"]
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            USER_ICS.replace("END:VEVENT\r\n", ""),
+            "BEGIN:VEVENT on line 4 has no END:VEVENT (END:VCALENDAR on line 11 comes first)",
+        ),
+        (USER_ICS.replace("END:VEVENT\r\nEND:VCALENDAR\r\n", ""), "BEGIN:VEVENT on line 4 has no END:VEVENT"),
+        (USER_ICS.replace("END:VEVENT", "END:VTODO"), "END:VTODO on line 11 does not close BEGIN:VEVENT from line 4"),
+        (
+            USER_ICS + "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Lost\r\nEND:VEVENT\r\n",
+            "BEGIN:VCALENDAR on line 13 has no END:VCALENDAR",
+        ),
+        ("BEGIN:VEVENT\r\nSUMMARY:Loose\r\nEND:VEVENT\r\n", "BEGIN:VEVENT on line 1 is outside any VCALENDAR"),
+    ],
+    ids=["unclosed-vevent", "truncated", "mismatched-end", "unclosed-second-vcalendar", "no-vcalendar"],
+)
+@pytest.mark.parametrize("tool", ["event", "reminder"])
+def test_incomplete_calendar_is_never_rewritten(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, content: str, problem: str, tool: str
+) -> None:
+    """Issue 11: an unterminated VEVENT parsed as empty, the write went ahead and the file stayed unreadable."""
+    calendar, reminders = LocalCalendar(tmp_path, rules()), LocalReminders(tmp_path, rules())
+    calendar.create_calendar_event("Standup", "2026-11-24 09:00:00", "", "", [], "", "Work")
+    name = "Calendar" if tool == "event" else "Reminders"
+    path = tmp_path / f"{name}.ics"
+    path.write_bytes(content.encode("utf-8"))
+    message = rf"{name}\.ics is not complete iCalendar: {re.escape(problem)}; fix or move it \(left unchanged\)"
+    with pytest.raises(CalendarFileError, match=message) as caught:
+        if tool == "event":
+            calendar.create_calendar_event("Sync", "2026-11-27 15:00:00", "", "", [], "", None)
+        else:
+            reminders.create_reminder("Call back", "", "", "", 0, False)
+    assert isinstance(caught.value, UserFileError)
+    assert path.read_bytes() == content.encode("utf-8")
+    # Reading: the named file is a clear error; listing every calendar skips it with a warning.
+    with pytest.raises(CalendarFileError, match=message):
+        calendar.store.components("VEVENT", name)
+    assert [str(e["summary"]) for e in calendar.events()] == ["Standup"]
+    assert f"skipping calendar {name}: " in caplog.text and problem in caplog.text
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "bom"])
+def test_adding_keeps_a_valid_utf8_calendar_byte_for_byte(calendar: LocalCalendar, tmp_path: Path, bom: bytes) -> None:
+    original = bom + USER_ICS.encode("utf-8")
+    path = tmp_path / "Calendar.ics"
+    path.write_bytes(original)
+    calendar.create_calendar_event("Budget review", "2026-11-27 15:00:00", "", "", [], "", None)
+    updated = path.read_bytes()
+    cut = original.rindex(b"END:VCALENDAR")
+    assert updated.startswith(original[:cut]) and updated.endswith(original[cut:])
+    assert b"\xc3\x83" not in updated  # no 'Ã': nothing was decoded as cp1252 and re-encoded
+    events = {str(e["summary"]): e for e in calendar.events("Calendar")}
+    assert list(events) == ["Réunion", "Budget review"]
+    assert str(events["Réunion"]["location"]) == "Salle Été"
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pocketagent.backends.demo_contacts import write_demo_personal_data
 from pocketagent.backends.local.matching import AmbiguousMatchError, NoMatchError
 from pocketagent.backends.local.notes import LocalNotes, NoteExistsError
-from pocketagent.errors import ToolError
+from pocketagent.errors import ToolError, UserFileError
 
 
 @pytest.fixture
@@ -86,6 +86,39 @@ def test_append_to_missing_note_suggests_create_note(demo: LocalNotes, tmp_path:
     with pytest.raises(NoMatchError, match=r"no note matches 'Shopping list'.*; use create_note to make a new note"):
         demo.append_note_content("Shopping list", "milk", "")
     assert {p: p.read_bytes() for p in tmp_path.rglob("*.md")} == before
+
+
+@pytest.mark.parametrize(
+    ("original", "where"),
+    [
+        ("# Réunion\n".encode() + "Café à 10 h\n".encode("cp1252"), "byte 0xE9 on line 2"),  # mixed
+        ("Réunion\nCafé\n".encode("cp1252"), "byte 0xE9 on line 1"),  # an old Windows export
+    ],
+    ids=["mixed-encoding", "cp1252"],
+)
+def test_append_refuses_a_note_that_is_not_utf8(vault: LocalNotes, tmp_path: Path, original: bytes, where: str) -> None:
+    """Issue 11: one stray byte made the whole note decode as cp1252 and be written back as 'RÃ©union'."""
+    path = tmp_path / "Notes" / "Meeting.md"
+    path.parent.mkdir()
+    path.write_bytes(original)
+    message = rf"Notes/Meeting\.md is not valid UTF-8 \({where}\); re-save it as UTF-8 .*\(left unchanged\)"
+    with pytest.raises(UserFileError, match=message):
+        vault.append_note_content("Meeting", "bring the slides", "")
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in path.parent.iterdir()) == ["Meeting.md"]  # no temp file left behind
+    assert "bring the slides" not in vault.open_note("Meeting", "")  # reading still works
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "bom"])
+def test_append_keeps_a_utf8_note_byte_for_byte(vault: LocalNotes, tmp_path: Path, bom: bytes) -> None:
+    path = tmp_path / "Notes" / "Meeting.md"
+    path.parent.mkdir()
+    original = bom + "# Réunion\r\n- Café à 10 h".encode()
+    path.write_bytes(original)
+    result = vault.append_note_content("Meeting", "Ordre du jour : budget", "")
+    assert result == "Appended to note 'Meeting' in folder Notes."
+    assert path.read_bytes() == original + b"\n" + "Ordre du jour : budget\n".encode()
+    assert vault.open_note("Meeting", "") == "# Réunion\r\n- Café à 10 h\nOrdre du jour : budget\n"
 
 
 def test_create_refuses_to_replace_an_existing_note(vault: LocalNotes, tmp_path: Path) -> None:

@@ -523,8 +523,11 @@ def copying_grammar() -> str:
         '1. maps_show_directions("", "Home", "d")\n2. join()<END_OF_PLAN>',  # "" is always allowed
         '1. create_reminder("Call", "2026-12-04 15:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>',
         '1. create_reminder("Call", "", "", "", 0, False)\n2. join()<END_OF_PLAN>',
-        # free text stays free: titles, subjects, messages are the model's words
-        '1. create_note("Home", "anything at all", "Notes")\n2. join()<END_OF_PLAN>',
+        # free text stays free: subjects and folders for new notes are the model's words
+        '1. create_note("Home", "call plumber", "Anything at all")\n2. join()<END_OF_PLAN>',
+        '1. compose_new_email([], [], "Anything at all", "", [])\n2. join()<END_OF_PLAN>',
+        # results travel into messages: one or several whole references
+        '1. open_note("Home", "")\n2. open_note("Itinerary", "")\n3. send_sms(["Dolores"], "$1 $2")\n4. join()<END_OF_PLAN>',
     ],
 )
 def test_verbatim_arguments_accept_spans_of_the_request(engine: GrammarEngine, copying_grammar: str, plan: str):
@@ -538,6 +541,8 @@ def test_verbatim_arguments_accept_spans_of_the_request(engine: GrammarEngine, c
         '1. open_and_get_file_path("ItiNerAry")\n2. join()<END_OF_PLAN>',  # case inside a word
         '1. get_email_address("Sid")\n2. join()<END_OF_PLAN>',  # never said
         '1. maps_open_location("Dolores,")\n2. join()<END_OF_PLAN>',  # punctuation at a span's edge
+        '1. create_reminder("Pursing", "", "", "", 0, False)\n2. join()<END_OF_PLAN>',  # a title nobody said
+        '1. open_note("Home", "")\n2. send_sms(["Dolores"], "see $1")\n3. join()<END_OF_PLAN>',  # words + reference
     ],
 )
 def test_verbatim_arguments_reject_what_the_request_never_said(engine: GrammarEngine, copying_grammar: str, plan: str):
@@ -585,7 +590,7 @@ def test_every_word_span_of_any_request_is_accepted(engine: GrammarEngine, words
 def test_continuation_forces_one_of_the_given_tools_then_goes_on(engine: GrammarEngine, copying_grammar: str):
     grammar = continuation_grammar(copying_grammar, 3, ["create_calendar_event", "create_reminder"])
     assert grammar is not None and engine.compiles(grammar)
-    dated = 'create_reminder("Review", "2026-12-04 15:00:00", "", "", 0, False)\n4. join()<END_OF_PLAN>'
+    dated = 'create_reminder("Call plumber", "2026-12-04 15:00:00", "", "", 0, False)\n4. join()<END_OF_PLAN>'
     assert engine.accepts(grammar, dated)
     assert engine.accepts(grammar, dated.replace("4. join()", '4. get_email_address("$1")\n5. join()'))
     assert not engine.accepts(grammar, "join()<END_OF_PLAN>")  # it cannot stop there

@@ -268,10 +268,16 @@ def _type_rule(
 
 def _said_rule(k: int, kinds: tuple[str, ...], type_rules: dict[str, str], has_refs: bool, source: str) -> str:
     """A string from the request: "", a span of its words ("span") or a moment on one of its days
-    ("moment"), or (after action 1) a whole `"$N"`."""
+    ("moment"), or (after action 1) a whole `"$N"`; a span may also be results, `"$2 $4"`."""
     said = f"{source}-{k}"
-    body = '"\\"" request-span? "\\""' if source == "span" else '"\\"" ( request-day " " clock )? "\\""'
-    type_rules.setdefault(said, body + (f" | ref-{k}" if has_refs else ""))
+    if source == "span":
+        body = '"\\"" request-span? "\\""'
+        if has_refs:
+            ids = _ids_below(k)
+            body += f' | ref-{k} | "\\"$" {ids} ( " $" {ids} ){{1,9}} "\\""'
+    else:
+        body = '"\\"" ( request-day " " clock )? "\\""' + (f" | ref-{k}" if has_refs else "")
+    type_rules.setdefault(said, body)
     others = [kind for kind in kinds if kind != "str"]
     if not others:
         return said

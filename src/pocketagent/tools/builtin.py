@@ -40,7 +40,7 @@ def get_email_address(ctx: ToolContext, name: Said) -> str:
 
 def create_calendar_event(
     ctx: ToolContext,
-    title: str,
+    title: Said,
     start_date: When,
     end_date: When,
     location: Said,
@@ -85,7 +85,7 @@ def compose_new_email(
     recipients: SaidList,
     cc: SaidList,
     subject: str,
-    context: str,
+    context: Said,
     attachments: list[str],
 ) -> str:
     """Drafts a new email; context is what it should say (or "$N" results); attachments are file paths.
@@ -100,7 +100,7 @@ def compose_new_email(
     return ctx.apps.mail.compose_new_email(recipients, cc, subject, context, attachments)
 
 
-def reply_to_email(ctx: ToolContext, cc: SaidList, context: str, attachments: list[str]) -> str:
+def reply_to_email(ctx: ToolContext, cc: SaidList, context: Said, attachments: list[str]) -> str:
     """Drafts a reply to the currently selected email; context is what it should say.
 
     Args:
@@ -112,7 +112,7 @@ def reply_to_email(ctx: ToolContext, cc: SaidList, context: str, attachments: li
 
 
 def forward_email(
-    ctx: ToolContext, recipients: SaidList, cc: SaidList, context: str, attachments: list[str]
+    ctx: ToolContext, recipients: SaidList, cc: SaidList, context: Said, attachments: list[str]
 ) -> str:
     """Forwards the currently selected email.
 
@@ -145,7 +145,7 @@ def maps_show_directions(ctx: ToolContext, start_location: Said, end_location: S
     return ctx.apps.maps.maps_show_directions(start_location, end_location, transport)
 
 
-def create_note(ctx: ToolContext, name: Said, content: str, folder: str) -> str:
+def create_note(ctx: ToolContext, name: Said, content: Said, folder: str) -> str:
     """Creates a note in a folder ("Notes" unless the user names one).
 
     Args:
@@ -166,7 +166,7 @@ def open_note(ctx: ToolContext, name: Said, folder: Said) -> str:
     return ctx.apps.notes.open_note(name, folder)
 
 
-def append_note_content(ctx: ToolContext, name: Said, content: str, folder: Said) -> str:
+def append_note_content(ctx: ToolContext, name: Said, content: Said, folder: Said) -> str:
     """Appends text to an existing note; folder "" = any folder.
 
     Args:
@@ -178,7 +178,7 @@ def append_note_content(ctx: ToolContext, name: Said, content: str, folder: Said
 
 
 def create_reminder(
-    ctx: ToolContext, name: str, due_date: When, notes: str, list_name: Said, priority: int, all_day: bool
+    ctx: ToolContext, name: Said, due_date: When, notes: str, list_name: Said, priority: int, all_day: bool
 ) -> str:
     """Creates a reminder; due_date "" if no time; priority 0 none, 1 high, 5 medium, 9 low; all_day only if asked.
 
@@ -193,7 +193,7 @@ def create_reminder(
     return ctx.apps.reminders.create_reminder(name, due_date, notes, list_name, priority, all_day)
 
 
-def send_sms(ctx: ToolContext, recipients: SaidList, message: str) -> str:
+def send_sms(ctx: ToolContext, recipients: SaidList, message: Said) -> str:
     """Sends a text message to phone numbers (one message to all of them).
 
     Args:
@@ -204,7 +204,7 @@ def send_sms(ctx: ToolContext, recipients: SaidList, message: str) -> str:
 
 
 def get_zoom_meeting_link(
-    ctx: ToolContext, topic: str, start_time: When, duration: int, meeting_invitees: SaidList
+    ctx: ToolContext, topic: Said, start_time: When, duration: int, meeting_invitees: SaidList
 ) -> str:
     """Creates a video meeting (60 minutes unless told) and returns its join link.
 

@@ -5,18 +5,22 @@ named by the file stem. Events go to "Calendar" unless a calendar is named, remi
 "Reminders" unless a list is named. A named calendar that does not exist yet (after
 case-, accent- and typo-tolerant matching against the existing files) is created.
 
-A new item is inserted as text before the file's last `END:VCALENDAR`, so the rest of a
-user's file is kept byte for byte; the file is first checked to parse, and a file that
-does not parse is left alone with a clear error. Writes are atomic and locked
-(`atomic.py`). Times are stored with a TZID (and its VTIMEZONE) or in UTC; see `dates.py`.
+A new item is inserted before the file's last `END:VCALENDAR`, so the rest of a user's
+file is kept byte for byte. The file is first checked: it must be UTF-8 and parse
+completely (every BEGIN closed by its END); otherwise it is left alone with a clear
+`CalendarFileError`. Listing all calendars skips such a file with a logged warning. Writes
+are atomic and locked (`atomic.py`). Times are stored with a TZID (and its VTIMEZONE) or
+in UTC; see `dates.py`.
 
 The item builders (`prepare_event`, `prepare_reminder`) are shared with the CalDAV backend.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
@@ -27,8 +31,17 @@ import icalendar
 from pocketagent.backends.dates import DateRules, event_end, parse_datetime, parse_optional_datetime
 from pocketagent.backends.local.atomic import atomic_write_bytes, locked, remove_stale_temp_files
 from pocketagent.backends.local.contacts import looks_like_email
-from pocketagent.backends.local.matching import Candidate, match_names, normalize_name, read_user_file
-from pocketagent.errors import ToolError
+from pocketagent.backends.local.matching import (
+    Candidate,
+    match_names,
+    normalize_name,
+    read_text_any_encoding,
+    read_user_file,
+    utf8_for_rewrite,
+)
+from pocketagent.errors import ToolError, UserFileError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CALENDAR = "Calendar"
 DEFAULT_REMINDER_LIST = "Reminders"
@@ -36,8 +49,8 @@ PRODID = "-//pocketagent//pocketagent//EN"
 PRIORITY_WORDS = {"none": 0, "": 0, "high": 1, "medium": 5, "low": 9}
 
 
-class CalendarFileError(ToolError):
-    """An existing calendar file that cannot be parsed; it is never overwritten."""
+class CalendarFileError(UserFileError):
+    """A calendar file that cannot be parsed completely, decoded or written; it is never overwritten."""
 
 
 @dataclass(frozen=True)
@@ -265,6 +278,7 @@ def choose_collection(requested: object, existing: list[str], default: str, kind
 
 
 _END_VCALENDAR = re.compile(r"^END:VCALENDAR[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+_BEGIN_END = re.compile(r"(BEGIN|END)(?:;[^:]*)?:(.*)", re.IGNORECASE | re.DOTALL)
 
 
 class IcsDirectory:
@@ -292,12 +306,25 @@ class IcsDirectory:
         path = self.path(name)
         if not path.exists():
             return []
-        return self._parse(path, _decode(read_user_file(path)))
+        return self._parse(path, read_text_any_encoding(read_user_file(path)))
 
     def components(self, kind: str, name: str | None = None) -> list[icalendar.cal.Component]:
-        """Every VEVENT/VTODO in one file or (name None) in all files."""
-        names = [name] if name is not None else self.names()
-        return [c for n in names for cal in self.read(n) for c in cal.walk(kind)]
+        """Every VEVENT/VTODO in one file or (name None) in all files.
+
+        A named file that cannot be read is an error; across all files, such a file is
+        skipped with a logged warning so one damaged calendar does not hide the others.
+        """
+        if name is not None:
+            return [c for cal in self.read(name) for c in cal.walk(kind)]
+        found: list[icalendar.cal.Component] = []
+        for each in self.names():
+            try:
+                calendars = self.read(each)
+            except ToolError as exc:
+                log.warning("skipping calendar %s: %s", each, exc)
+                continue
+            found.extend(c for cal in calendars for c in cal.walk(kind))
+        return found
 
     def add(self, name: str, component: icalendar.cal.Component) -> None:
         """Insert `component` into calendar `name` (created when missing), atomically and locked."""
@@ -309,7 +336,8 @@ class IcsDirectory:
 
     def _add_locked(self, path: Path, name: str, component: icalendar.cal.Component) -> None:
         with locked(self.directory / ".pocketagent"):
-            text = _decode(read_user_file(path)) if path.exists() else ""
+            data = read_user_file(path) if path.exists() else b""
+            bom, text = utf8_for_rewrite(data, path, CalendarFileError)
             if not text.strip():
                 atomic_write_bytes(path, wrap_in_calendar(name, component).to_ical())
                 return
@@ -319,24 +347,69 @@ class IcsDirectory:
                 raise CalendarFileError(f"{path} has no END:VCALENDAR line; fix or move it (left unchanged)")
             known_zones = {str(tz.get("tzid")) for cal in calendars for tz in cal.walk("VTIMEZONE")}
             insert = _timezones_for(component, known_zones) + component.to_ical().decode("utf-8")
-            cut = ends[-1].start()
-            atomic_write_bytes(path, (text[:cut] + insert + text[cut:]).encode("utf-8"))
+            # Splice bytes, not text: everything around the insertion stays exactly as read.
+            cut = bom + len(text[: ends[-1].start()].encode("utf-8"))
+            atomic_write_bytes(path, data[:cut] + insert.encode("utf-8") + data[cut:])
 
     @staticmethod
     def _parse(path: Path, text: str) -> list[icalendar.Calendar]:
         if not text.strip():
             return []
+        problem = _structure_problem(text)
+        if problem:
+            raise CalendarFileError(f"{path} is not complete iCalendar: {problem}; fix or move it (left unchanged)")
         try:
             return list(icalendar.Calendar.from_ical(text, multiple=True))
         except (ValueError, KeyError, IndexError) as exc:
             raise CalendarFileError(f"{path} is not valid iCalendar ({exc}); fix or move it (left unchanged)") from None
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(first line number, unfolded content line), unfolding as icalendar does (blank lines skipped)."""
+    start, parts = 0, []
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.removesuffix("\r")
+        if line[:1] in (" ", "\t") and parts:
+            parts.append(line[1:])
+        elif line:
+            if parts:
+                yield start, "".join(parts)
+            start, parts = number, [line]
+    if parts:
+        yield start, "".join(parts)
+
+
+def _structure_problem(text: str) -> str | None:
+    """What keeps `text` from parsing completely (an unclosed or mismatched BEGIN/END), or None.
+
+    icalendar silently drops a component whose END is missing, so such a file reads as
+    empty; an item inserted into it would land inside the unclosed component and the
+    whole calendar would stay unreadable. Hence this check before any write.
+    """
+    opened: list[tuple[str, int]] = []
+    calendars = 0
+    for number, line in _logical_lines(text):
+        match = _BEGIN_END.fullmatch(line)
+        if not match:
+            continue
+        keyword, name = match.group(1).upper(), match.group(2).strip().upper()
+        if keyword == "BEGIN":
+            if not opened and name != "VCALENDAR":
+                return f"BEGIN:{name} on line {number} is outside any VCALENDAR"
+            opened.append((name, number))
+        elif not opened:
+            return f"END:{name} on line {number} has no matching BEGIN:{name}"
+        else:
+            begun, at = opened.pop()
+            if begun != name and any(n == name for n, _ in opened):  # closes an outer one: `begun` is left open
+                return f"BEGIN:{begun} on line {at} has no END:{begun} (END:{name} on line {number} comes first)"
+            if begun != name:
+                return f"END:{name} on line {number} does not close BEGIN:{begun} from line {at}"
+            calendars += not opened
+    if opened:
+        begun, at = opened[-1]  # the innermost: the component whose END is missing
+        return f"BEGIN:{begun} on line {at} has no END:{begun}"
+    return None if calendars else "it has no BEGIN:VCALENDAR … END:VCALENDAR"
 
 
 def wrap_in_calendar(name: str, component: icalendar.cal.Component) -> icalendar.Calendar:

@@ -8,6 +8,7 @@ listing them.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import re
 import unicodedata
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from pocketagent.errors import ToolError
+from pocketagent.errors import ToolError, UserFileError
 
 T = TypeVar("T")
 
@@ -163,7 +164,10 @@ def pick_one(query: str, candidates: Sequence[Candidate[T]], kind: str, hint: st
 
 
 def read_text_any_encoding(data: bytes) -> str:
-    """Decode a user file: UTF-8 (with or without BOM), else Windows-1252 (old exports)."""
+    """Decode a user file for reading: UTF-8 (with or without BOM), else Windows-1252 (old exports).
+
+    Only for showing text: a file about to be rewritten goes through `utf8_for_rewrite`.
+    """
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -176,3 +180,23 @@ def read_user_file(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise ToolError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def utf8_for_rewrite(data: bytes, path: Path, error: type[UserFileError] = UserFileError) -> tuple[int, str]:
+    """(BOM length, text) of a file a tool is about to rewrite; `error` naming the file when it is not UTF-8.
+
+    No fallback here: decoding a file that is mostly UTF-8 with one stray Windows-1252 byte
+    as cp1252 and writing it back as UTF-8 garbles every accent in it ('Réunion' →
+    'RÃ©union'). `text` is an exact decoding, so `bom + len(text[:i].encode())` is the
+    byte offset of character `i` and the bytes around an insertion can be kept verbatim.
+    """
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return bom, data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = bom + exc.start
+        line = data.count(b"\n", 0, offset) + 1
+        raise error(
+            f"{path} is not valid UTF-8 (byte 0x{data[offset]:02X} on line {line}); "
+            "re-save it as UTF-8 or move it, then try again (left unchanged)"
+        ) from None

@@ -14,6 +14,9 @@ are written `Work/Projects`; a note at the top has folder ""). Hidden files and 
   macOS tool also only appends to existing notes); it never creates one silently.
 
 Writes are atomic and serialized by one lock for the whole vault (`.pocketagent.lock`).
+Appending adds bytes after the note's existing bytes, which are never decoded and
+re-encoded; a note that is not valid UTF-8 is refused (`UserFileError`, left unchanged),
+since UTF-8 text added to it could not be read back.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pocketagent.backends.local.atomic import atomic_write_text, locked, remove_stale_temp_files
+from pocketagent.backends.local.atomic import atomic_write_bytes, atomic_write_text, locked, remove_stale_temp_files
 from pocketagent.backends.local.matching import (
     Candidate,
     NoMatchError,
@@ -31,6 +34,7 @@ from pocketagent.backends.local.matching import (
     pick_one,
     read_text_any_encoding,
     read_user_file,
+    utf8_for_rewrite,
 )
 from pocketagent.errors import ToolError
 
@@ -176,7 +180,10 @@ class LocalNotes:
         return "/".join(_safe_part(part, "folder") for part in requested.split("/") if part.strip())
 
     def append_note_content(self, name: str, content: str, folder: str) -> str:
-        """Add `content` on a new line at the end of an existing note."""
+        """Add `content` on a new line at the end of an existing note; its old bytes are kept as they are.
+
+        A note that is not valid UTF-8 is a `UserFileError` naming the file (left unchanged).
+        """
         addition = _text_arg(content, "content", required=True)
         try:
             return self._append_locked(name, addition, folder)
@@ -189,9 +196,12 @@ class LocalNotes:
                 note = self.find_note(name, folder)
             except NoMatchError as exc:
                 raise NoMatchError(f"{exc}; use create_note to make a new note") from None
-            old = read_text_any_encoding(read_user_file(note.path))
-            separator = "\n" if old and not old.endswith("\n") else ""
+            old = read_user_file(note.path)
+            # Validation only: the old bytes are written back untouched (a BOM included), so
+            # nothing in them is re-encoded; a file that is not UTF-8 would end up mixed.
+            bom, _ = utf8_for_rewrite(old, note.path)
+            separator = b"\n" if old[bom:] and not old.endswith(b"\n") else b""
             tail = "" if addition.endswith("\n") else "\n"
-            atomic_write_text(note.path, old + separator + addition + tail)
+            atomic_write_bytes(note.path, old + separator + (addition + tail).encode("utf-8"))
         where = f" in folder {note.folder}" if note.folder else ""
         return f"Appended to note '{note.name}'{where}."
