@@ -127,7 +127,7 @@ class Agent:
             results = await executor.wait()
             replans_left = self.config.max_replans - attempt
             if ready.plan is None:
-                observations = "\n".join(r.observation() for r in results.values())
+                observations = "\n".join(r.observation(quoted=True) for r in results.values())
                 if replans_left > 0:
                     replan_context = failure_context(ready.text, f"the plan is not valid: {ready.error}", observations)
                     emit(Replanning(f"plan is not valid: {ready.error}", attempt + 1))
@@ -136,7 +136,7 @@ class Agent:
                 return
             decision = self.joiner.decide(ready.plan, results, replans_left)
             if decision.action == "replan":
-                observations = "\n".join(r.observation() for r in results.values())
+                observations = "\n".join(r.observation(quoted=True) for r in results.values())
                 replan_context = failure_context(ready.plan.render(), decision.reason, observations)
                 emit(Replanning(decision.reason, attempt + 1))
                 continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import json
 import logging
 import threading
 import time
@@ -47,9 +48,15 @@ class ActionResult:
     def ok(self) -> bool:
         return self.status == "ok"
 
-    def observation(self) -> str:
-        """One line the joiner and a replanning prompt can read."""
+    def observation(self, quoted: bool = False) -> str:
+        """One line the joiner and a replanning prompt can read.
+
+        `quoted` (for a model's eyes) shows the result as a JSON string, cut to 300 characters:
+        text a tool read (an email, a note) is data for the planner, not instructions to follow.
+        """
         if self.status == "ok":
+            if quoted:
+                return f"{self.id}. {self.tool} -> {json.dumps(str(self.result)[:300], ensure_ascii=False)}"
             return f"{self.id}. {self.tool} -> {self.result}"
         if self.status == "skipped":
             return f"{self.id}. {self.tool} skipped: {self.error}"

@@ -366,7 +366,8 @@ class IcsDirectory:
 
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """(first line number, unfolded content line), unfolding as icalendar does (blank lines skipped)."""
-    start, parts = 0, []
+    start = 0
+    parts: list[str] = []
     for number, raw in enumerate(text.split("\n"), 1):
         line = raw.removesuffix("\r")
         if line[:1] in (" ", "\t") and parts:
