@@ -24,9 +24,9 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from pocketagent.backends.local.matching import normalize_name
 from pocketagent.plan.language import REFERENCE, Action, render_value
 from pocketagent.plan.said_days import day_phrases
+from pocketagent.text import normalize_name
 from pocketagent.tools.registry import ToolRegistry
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"

@@ -10,48 +10,19 @@ from __future__ import annotations
 
 import codecs
 import difflib
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from pocketagent.errors import ToolError, UserFileError
+from pocketagent.text import normalize_name
 
 T = TypeVar("T")
 
-_FOLD = str.maketrans(
-    {
-        "ø": "o",
-        "Ø": "O",
-        "ł": "l",
-        "Ł": "L",
-        "đ": "d",
-        "Đ": "D",
-        "ð": "d",
-        "Ð": "D",
-        "ß": "ss",
-        "æ": "ae",
-        "Æ": "AE",
-        "œ": "oe",
-        "Œ": "OE",
-        "þ": "th",
-        "Þ": "TH",
-        "ı": "i",
-    }
-)
 _HONORIFICS = frozenset(["mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "prof", "professor", "sir", "madam", "dame"])
 _FUZZY_CUTOFF = 0.75
 _TIE_MARGIN = 0.04
-
-
-def normalize_name(text: str) -> str:
-    """Lower-case, accent-free, punctuation-free form of a name, for comparisons."""
-    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = re.sub(r"['’ʼ`]", "", text)
-    return " ".join(re.sub(r"[\W_]+", " ", text).split())
 
 
 class NoMatchError(ToolError):

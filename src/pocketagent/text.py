@@ -1,0 +1,39 @@
+"""Text folding shared by the layers: the comparison form of a name.
+
+Both the plan guard ("does the request name this person?") and the local backends' fuzzy
+matching compare names this way; it lives here so the agent layer does not import a backend.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_FOLD = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "þ": "th",
+        "Þ": "TH",
+        "ı": "i",
+    }
+)
+
+
+def normalize_name(text: str) -> str:
+    """Lower-case, accent-free, punctuation-free form of a name, for comparisons."""
+    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"['’ʼ`]", "", text)
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
