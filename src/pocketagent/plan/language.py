@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Union
@@ -141,7 +142,11 @@ def parse_arguments(text: str, line_no: int = 0, line: str | None = None) -> tup
     if not text.strip():
         return ()
     try:
-        tree = ast.parse(f"f({text})", mode="eval")
+        with warnings.catch_warnings():
+            # Python warns on stderr about text such as "9abc" ("invalid decimal literal") before
+            # failing: the user sees our clear error instead.
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(f"f({text})", mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         raise PlanParseError("arguments are not valid literals", line_no, line) from None
     call = tree.body
