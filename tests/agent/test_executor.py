@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -204,3 +205,137 @@ def test_cancellation_cancels_running_actions():
 
     results = asyncio.run(main())
     assert results[1].status == "failed" and results[1].error == "cancelled"
+
+
+def run_attempt(registry, text, memo, **kwargs):
+    """One plan run in the current loop, sharing `memo` with other attempts as replans do."""
+    async def attempt():
+        executor = Executor(registry, ToolContext(), lambda e: None, memo=memo, **kwargs)
+        for action in parse_plan(text).tool_actions:
+            executor.submit(action)
+        return await executor.wait()
+    return attempt()
+
+
+def test_a_write_that_outlives_its_timeout_is_waited_for_and_reported_as_done():
+    store = []
+    registry = ToolRegistry()
+
+    @registry.register(timeout_s=0.2, side_effect=True)
+    def save(text: str) -> str:
+        """Writes, but only after its timeout has passed."""
+        time.sleep(0.6)
+        store.append(text)
+        return f"saved {text}"
+
+    reported = []
+
+    def emit(event):
+        if isinstance(event, (ActionFinished, ActionFailed)):
+            reported.append((type(event), list(store)))  # what the store held when the outcome was reported
+
+    async def main():
+        executor = Executor(registry, ToolContext(), emit, write_grace_s=10)
+        executor.submit(parse_plan('1. save("x")\n2. join()').actions[0])
+        return await executor.wait()
+
+    results = asyncio.run(main())
+    assert results[1].ok and results[1].result == "saved x"
+    assert results[1].duration_s >= 0.2  # it did outlive its timeout
+    assert reported == [(ActionFinished, ["x"])]  # no ghost write after the report: it was already there
+
+
+def test_a_write_still_running_after_its_grace_fails_clearly_and_is_never_issued_twice():
+    release = threading.Event()
+    calls, store = [], []
+    registry = ToolRegistry()
+
+    @registry.register(timeout_s=0.2, side_effect=True)
+    def send(text: str) -> str:
+        """Hangs until the test releases it, then writes."""
+        calls.append(text)
+        release.wait(10)
+        store.append(text)
+        return f"sent {text}"
+
+    plan = '1. send("hi")\n2. join()'
+
+    async def main():
+        memo = {}
+        try:
+            first = await run_attempt(registry, plan, memo, write_grace_s=0.2)
+            replan = await run_attempt(registry, plan, memo, write_grace_s=0.2)  # the identical call again
+            still_blocked = (list(calls), list(store))
+        finally:
+            release.set()
+        # Once the late write has landed, an identical call reuses its result instead of writing again.
+        for _ in range(500):
+            late = await run_attempt(registry, plan, memo, write_grace_s=0.2)
+            if late[1].ok:
+                break
+            await asyncio.sleep(0.02)
+        return first[1], replan[1], still_blocked, late[1]
+
+    first, replan, still_blocked, late = asyncio.run(main())
+    assert first.status == "failed" and first.error_type == "ToolTimeoutError"
+    assert "did not finish within 0.2 s" in first.error and "may still complete" in first.error
+    assert replan.status == "failed" and "not sent again" in replan.error
+    assert still_blocked == (["hi"], [])  # the replan did not call the tool a second time
+    assert late.ok and late.result == "sent hi"
+    assert calls == ["hi"] and store == ["hi"]
+
+
+def test_an_async_write_still_running_after_its_grace_is_cancelled_and_not_repeated():
+    calls, cancelled = [], []
+    registry = ToolRegistry()
+
+    @registry.register(timeout_s=0.2, side_effect=True)
+    async def post(text: str) -> str:
+        """Never finishes by itself."""
+        calls.append(text)
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.append(text)
+            raise
+        return "never"
+
+    plan = '1. post("hi")\n2. join()'
+
+    async def main():
+        memo = {}
+        first = await run_attempt(registry, plan, memo, write_grace_s=0.2)
+        await asyncio.sleep(0)  # let the cancellation reach the tool
+        replan = await run_attempt(registry, plan, memo, write_grace_s=0.2)
+        return first[1], replan[1]
+
+    first, replan = asyncio.run(main())
+    assert first.status == "failed" and "may still complete" in first.error
+    assert cancelled == ["hi"]
+    assert replan.status == "failed" and "not sent again" in replan.error
+    assert calls == ["hi"]
+
+
+def test_a_read_only_tool_that_times_out_is_reported_at_once():
+    release, returned = threading.Event(), threading.Event()
+    registry = ToolRegistry()
+
+    @registry.register(timeout_s=0.2)
+    def slow_lookup(name: str) -> str:
+        """Reads nothing until released (a read-only tool is not waited for past its timeout)."""
+        release.wait(10)
+        returned.set()
+        return "late"
+
+    async def main():
+        executor = Executor(registry, ToolContext(), lambda e: None, write_grace_s=30)
+        executor.submit(parse_plan('1. slow_lookup("Ana")\n2. join()').actions[0])
+        results = await executor.wait()
+        return results, returned.is_set()
+
+    try:
+        results, had_returned = asyncio.run(main())
+    finally:
+        release.set()
+    assert not had_returned  # reported while the tool was still running, not after a grace period
+    assert results[1].status == "failed" and results[1].error == "slow_lookup did not finish within 0.2 s"

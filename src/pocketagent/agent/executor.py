@@ -5,6 +5,12 @@ as soon as the actions it references are done; independent actions run concurren
 blocking tool functions run in worker threads so the loop never stalls. A failing tool
 becomes an error observation and its dependents are skipped with a stated reason; the
 rest of the plan still runs. Every action has a timeout, so a run never hangs.
+
+A tool with a side effect (it writes: sends, creates, deletes) is not abandoned at its
+timeout, because a thread cannot be killed and would write after the run reported failure.
+It is waited for a bounded grace period more and its real outcome is reported; if it is still
+running after that, the failure says the write may still complete and the identical call is
+never issued again in the same run (a replan gets the notice, or the late result).
 """
 
 from __future__ import annotations
@@ -111,6 +117,23 @@ def run_in_daemon_thread(func: Callable[..., Any], *args: Any) -> asyncio.Future
     return future
 
 
+@dataclass(frozen=True)
+class InFlight:
+    """A memo entry for a side-effect call that outlived its timeout and grace period.
+
+    `pending` is the future (thread) or task (async tool) of the call that may still write.
+    """
+
+    tool: str
+    pending: asyncio.Future[Any]
+
+
+def _retrieve(pending: asyncio.Future[Any]) -> None:
+    # Nobody may await an abandoned call again: read its error so asyncio does not log it as lost.
+    if not pending.cancelled():
+        pending.exception()
+
+
 class Executor:
     """Runs the actions of one plan. Create one per plan; `submit` actions, then `close` and `wait`."""
 
@@ -122,14 +145,19 @@ class Executor:
         timeout_s: float = 30.0,
         dry_run: bool = False,
         memo: dict[tuple[str, str], Any] | None = None,
+        write_grace_s: float | None = None,
     ) -> None:
+        """`write_grace_s`: how much longer than its timeout a side-effect tool is waited for
+        before its outcome is given up as unknown (None: the tool's timeout once more)."""
         self.registry = registry
         self.context = context
         self.emit = emit
         self.timeout_s = timeout_s
         self.dry_run = dry_run
+        self.write_grace_s = write_grace_s
         # Results of identical calls that already succeeded (shared across replans) are reused,
-        # so a replan never sends the same email or creates the same event twice.
+        # so a replan never sends the same email or creates the same event twice. A write whose
+        # outcome is still unknown stays here as `InFlight` for the same reason.
         self.memo: dict[tuple[str, str], Any] = {} if memo is None else memo
         self.results: dict[int, ActionResult] = {}
         self._done: dict[int, asyncio.Event] = {}
@@ -212,24 +240,75 @@ class Executor:
     async def _call(self, tool: Tool, args: tuple[Any, ...]) -> Any:
         key = (tool.name, repr(args))
         if key in self.memo:
-            return self.memo[key]
-        result = await self._invoke(tool, args)
+            hit = self.memo[key]
+            if not isinstance(hit, InFlight):
+                return hit
+            if not hit.pending.done() or hit.pending.cancelled():
+                # Issuing it again could write twice (two emails, two events): report instead.
+                raise ToolTimeoutError(
+                    f"{tool.name}: an identical earlier call did not finish in time and may still complete, "
+                    "so it was not sent again"
+                )
+            if hit.pending.exception() is None:
+                self.memo[key] = hit.pending.result()  # it did complete late: reuse it like any success
+                return self.memo[key]
+            del self.memo[key]  # it failed by itself, like any failed call it may be tried again
+        result = await self._invoke(tool, args, key)
         self.memo[key] = result
         return result
 
-    async def _invoke(self, tool: Tool, args: tuple[Any, ...]) -> Any:
+    async def _invoke(self, tool: Tool, args: tuple[Any, ...], key: tuple[str, str]) -> Any:
         if self.dry_run and tool.side_effect:
             shown = ", ".join(repr(a) for a in args)
             return f"[dry run] would call {tool.name}({shown})"
         call_args = (self.context, *args) if tool.takes_context else args
         timeout = tool.timeout_s or self.timeout_s
+        if tool.side_effect:
+            if tool.is_async:
+                pending: asyncio.Future[Any] = asyncio.ensure_future(tool.func(*call_args))
+            else:
+                pending = run_in_daemon_thread(tool.func, *call_args)
+            return await self._settle_write(tool, key, pending, timeout)
         try:
             if tool.is_async:
                 return await asyncio.wait_for(tool.func(*call_args), timeout)
-            # A thread cannot be killed; on timeout we stop waiting and report it.
+            # A read-only thread cannot be killed but does no harm: on timeout we stop waiting.
             return await asyncio.wait_for(run_in_daemon_thread(tool.func, *call_args), timeout)
         except (TimeoutError, asyncio.TimeoutError):
             raise ToolTimeoutError(f"{tool.name} did not finish within {timeout:g} s") from None
+
+    async def _settle_write(
+        self, tool: Tool, key: tuple[str, str], pending: asyncio.Future[Any], timeout: float
+    ) -> Any:
+        """Await a side-effect call past its timeout, up to a grace period, and report its real outcome.
+
+        Reporting a timeout while the write goes on would leave a ghost write after the run said
+        it failed, and a replan would issue it twice; so the action (and with it `wait()`) does
+        not end while the call may still finish in reasonable time.
+        """
+        grace = timeout if self.write_grace_s is None else self.write_grace_s
+        try:
+            done, _ = await asyncio.wait({pending}, timeout=timeout)
+            if not done:
+                log.warning("%s did not finish within %g s; waiting up to %g s more for it", tool.name, timeout, grace)
+                done, _ = await asyncio.wait({pending}, timeout=grace)
+        except asyncio.CancelledError:
+            pending.cancel()  # the run is being cancelled: an async write stops at its next await
+            raise
+        if done:
+            return pending.result()  # the tool's own error, if it failed, is raised here
+        # Still running. An async tool is cancelled (it stops at its next await); a thread cannot be,
+        # and its future is left to receive the late outcome, which a replan's identical call reuses.
+        # Either way whether it wrote is unknown, so the call stays in the memo as in flight and is
+        # never issued again this run.
+        if tool.is_async:
+            pending.cancel()
+        pending.add_done_callback(_retrieve)
+        self.memo[key] = InFlight(tool.name, pending)
+        raise ToolTimeoutError(
+            f"{tool.name} did not finish within {timeout:g} s (nor {grace:g} s more); "
+            "it may still complete, so it will not be sent again"
+        )
 
     @staticmethod
     def _describe(action: Action, exc: Exception) -> str:
