@@ -1,25 +1,15 @@
 """The mail app on a Maildir: compose, reply and forward as real RFC 5322 messages.
 
-Layout under the mail root (``$POCKETAGENT_HOME/mail``), both understood:
-
-- Maildir++ (Dovecot, Courier, mutt, Python's `mailbox`): the root is the inbox
-  (``cur/ new/ tmp/``) and folders are ``.Drafts`` and ``.Sent``;
-- one Maildir per folder (mbsync/isync "verbatim"): ``INBOX/``, ``Drafts/``, ``Sent/``.
+The Maildir itself (both layouts, the thread-safe inbox listing, bounded reads that skip
+unreadable messages, atomic storing) is `pocketagent.backends.local.maildir`; this module
+holds what the tools do with it, and the size caps it reads with.
 
 Policy: messages go to Drafts (flagged Draft) unless sending is on and an SMTP sender
 is configured; a sent message is copied to Sent. If sending fails, the message is kept in
-Drafts and the error says so. Maildir delivery is atomic (written in ``tmp/``, then
-moved), so a crash never leaves half a message.
+Drafts and the error says so.
 
 "The selected email" is the inbox message marked with `select_message` (kept in a small
 state file, by Maildir key and Message-ID) or else the newest inbox message by Date.
-
-One `MaildirMail` is shared by the tool threads of a run (a plan may reply and forward at
-once), so the inbox is read from the directory on every call instead of through
-`mailbox.Maildir`'s table of contents, which is rebuilt in place and not thread-safe.
-The inbox is other people's input: a message that cannot be read (not a regular file, a
-header block or size over the caps, broken headers) is skipped from listings with a
-warning, and acting on it is a clear `ToolError`; one bad message never disables the inbox.
 
 Attachments are only taken from the workspace's files folders (`attachment_roots`, the
 same folders `open_and_get_file_path` searches), after resolving symlinks: a plan cannot
@@ -29,51 +19,42 @@ mail out ``/etc/passwd`` or ``~/.ssh/id_rsa``.
 from __future__ import annotations
 
 import contextlib
-import html
 import json
-import logging
-import mailbox
 import mimetypes
 import os
 import re
-import stat
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from email import policy
-from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.parser import BytesParser
-from email.utils import format_datetime, make_msgid, parsedate_to_datetime
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from pocketagent.backends.addresses import parse_email_address, parse_email_addresses
 from pocketagent.backends.local.atomic import atomic_write_text, locked, remove_stale_temp_files
+from pocketagent.backends.local.maildir import (
+    _PARSE_ERRORS,
+    FOLDER_NAMES,
+    MAX_MIME_DEPTH,
+    MaildirFolders,
+    MailSummary,
+    UnreadableMessageError,
+    _header_text,
+    _open_regular,
+    _read_capped,
+    plain_text,
+)
 from pocketagent.errors import ConfigError, ToolError
 from pocketagent.subagents.email_writer import EmailWriter, OriginalEmail
 
-log = logging.getLogger(__name__)
-
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024  # what common mail providers accept
+# The caps on reading inbox messages: passed to the `maildir` reads on every call, so this module owns them.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a 25 MB attachment is ~34 MB once base64-encoded
 MAX_HEADER_BYTES = 256 * 1024  # real header blocks are a few KB, long Received chains included
-MAX_MIME_DEPTH = 64  # forwards of forwards reach ~30; the email package recurses per level
 MAX_QUOTED_LINES = 200
-FOLDER_NAMES = {"Drafts": ("Drafts", "Draft"), "Sent": ("Sent", "Sent Messages", "Sent Items", "Sent Mail")}
-# What the email package raises on malformed input besides defects (seen: IndexError,
-# AttributeError, HeaderParseError from header parsing; RecursionError from deep nesting).
-_PARSE_ERRORS = (ValueError, LookupError, TypeError, AttributeError, RecursionError, MessageError)
 _MESSAGE_ID = re.compile(r"^<[^<>\s]+>$")  # RFC 5322 wants an @, but old clients omit it
-# `mailbox.Maildir.add` names files from a class-wide counter it reads and increments
-# without a lock: two threads in the same microsecond clash (ExternalClashError).
-_MAILDIR_ADD_LOCK = threading.Lock()
-
-
-class UnreadableMessageError(ToolError):
-    """An inbox message that cannot be read: not a regular file, over a size cap, or too deeply nested."""
 
 
 class AttachmentNotAllowedError(ToolError):
@@ -84,72 +65,6 @@ class MessageSender(Protocol):
     """What sends a message for real (`pocketagent.backends.smtp.SmtpSender`)."""
 
     def send(self, message: EmailMessage) -> list[str]: ...
-
-
-@dataclass(frozen=True)
-class MailSummary:
-    """One inbox message, for listings (`pocketagent mail list`)."""
-
-    key: str
-    date: datetime | None
-    sender: str
-    subject: str
-    message_id: str
-    selected: bool = False
-
-
-def _open_regular(path: Path, what: str) -> BinaryIO:
-    """`path` opened for reading if it is a regular file; `UnreadableMessageError` otherwise.
-
-    O_NONBLOCK: opening a FIFO (or reading a device) would otherwise wait forever. It has
-    no effect on regular files. The type is checked on the open file, so a file swapped
-    for a FIFO after a stat() cannot slip through.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UnreadableMessageError(f"{what} cannot be read: it is not a regular file")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def _read_capped(handle: BinaryIO, limit: int, what: str) -> bytes:
-    """All of `handle`, or `UnreadableMessageError` when it is larger than `limit` bytes."""
-    if os.fstat(handle.fileno()).st_size > limit:
-        raise UnreadableMessageError(f"{what} is larger than {limit // 2**20} MB")
-    data = handle.read(limit + 1)  # the file may have grown since the fstat
-    if len(data) > limit:
-        raise UnreadableMessageError(f"{what} is larger than {limit // 2**20} MB")
-    return data
-
-
-def _read_headers(handle: BinaryIO, what: str = "the message") -> EmailMessage:
-    """Only the header block of a message file (fast on large inboxes), at most `MAX_HEADER_BYTES`."""
-    lines = []
-    size = 0
-    while True:
-        line = handle.readline(MAX_HEADER_BYTES - size + 1)  # bounded: a file with no newline is one "line"
-        if line in (b"", b"\n", b"\r\n"):
-            break
-        size += len(line)
-        if size > MAX_HEADER_BYTES:
-            raise UnreadableMessageError(f"the header block of {what} is larger than {MAX_HEADER_BYTES // 1024} KB")
-        lines.append(line)
-    return BytesParser(policy=policy.default).parsebytes(b"".join(lines) + b"\n")
-
-
-def _header_text(message: EmailMessage, name: str) -> str:
-    """A header's text ("" when absent); the raw text when the email package cannot parse it."""
-    try:
-        value = message.get(name)
-        return "" if value is None else str(value)
-    except _PARSE_ERRORS:  # e.g. Message-ID "<a@" raises IndexError inside the stdlib's parser
-        for key, raw in message.raw_items():
-            if key.lower() == name.lower():
-                return " ".join(str(raw).split())
-        return ""
 
 
 def _addresses(message: EmailMessage, name: str) -> list[Address]:
@@ -173,47 +88,6 @@ def _message_ids(text: str) -> list[str]:
     return [token for token in text.split() if _MESSAGE_ID.match(token)]
 
 
-def _mime_depth(message: EmailMessage) -> int:
-    """How deeply the MIME parts nest, counted without recursion."""
-    deepest = 0
-    stack = [(message, 1)]
-    while stack:
-        part, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if part.is_multipart() and depth <= MAX_MIME_DEPTH:
-            payload = part.get_payload()
-            stack.extend((sub, depth + 1) for sub in payload if isinstance(sub, EmailMessage))
-    return deepest
-
-
-def _message_date(message: EmailMessage) -> datetime | None:
-    raw = _header_text(message, "Date")
-    if not raw:
-        return None
-    try:
-        date = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return date if date.tzinfo else date.astimezone()
-
-
-def plain_text(message: EmailMessage) -> str:
-    """The readable text of a message (its text/plain part, else its HTML without tags)."""
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    try:
-        content = part.get_content()
-    except (LookupError, ValueError, AssertionError):  # unknown charset or broken encoding
-        payload = part.get_payload(decode=True) or b""
-        content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload)
-    if part.get_content_subtype() == "html":
-        content = re.sub(r"(?is)<(script|style).*?</\1>", " ", content)
-        content = re.sub(r"(?i)<br\s*/?>|</p>", "\n", content)
-        content = html.unescape(re.sub(r"<[^>]+>", "", content))
-    return content.strip()
-
-
 def _clean_subject(subject: object) -> str:
     if subject is None:
         subject = ""
@@ -228,7 +102,7 @@ def _prefixed(prefix: str, subject: str) -> str:
     return f"{prefix}: {subject}" if subject else f"{prefix}:"
 
 
-class MaildirMail:
+class MaildirMail(MaildirFolders):
     """compose_new_email / reply_to_email / forward_email on a Maildir."""
 
     def __init__(
@@ -258,38 +132,10 @@ class MaildirMail:
         self._clock = clock or datetime.now
         roots = attachment_roots if attachment_roots is not None else [self.root.parent / "files"]
         self.attachment_roots = [Path(r).expanduser() for r in roots]
-        self.inbox, self.drafts, self.sent = self._open_folders()
-        self.inbox_path = self.root / "INBOX" if (self.root / "INBOX").is_dir() else self.root
+        super().__init__(self.root)  # opens (or creates) the inbox, Drafts and Sent
         self._remove_stale_temp_files()
 
     # -- folders ------------------------------------------------------------------------
-
-    def _open_folders(self) -> tuple[mailbox.Maildir, mailbox.Maildir, mailbox.Maildir]:
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            if (self.root / "INBOX").is_dir():  # one Maildir per folder
-
-                def sibling(kind: str) -> mailbox.Maildir:
-                    name = next((n for n in FOLDER_NAMES[kind] if (self.root / n).is_dir()), kind)
-                    return mailbox.Maildir(self.root / name, factory=None, create=True)
-
-                return (
-                    mailbox.Maildir(self.root / "INBOX", factory=None, create=True),
-                    sibling("Drafts"),
-                    sibling("Sent"),
-                )
-            for sub in ("tmp", "new", "cur"):  # Maildir(create=True) skips these when the root exists
-                (self.root / sub).mkdir(parents=True, exist_ok=True)
-            inbox = mailbox.Maildir(self.root, factory=None, create=True)
-            existing = {name.lower(): name for name in inbox.list_folders()}
-
-            def folder(kind: str) -> mailbox.Maildir:
-                name = next((existing[n.lower()] for n in FOLDER_NAMES[kind] if n.lower() in existing), kind)
-                return inbox.add_folder(name)  # opens it when it exists
-
-            return inbox, folder("Drafts"), folder("Sent")
-        except OSError as exc:
-            raise ConfigError(f"cannot open the mail folder {self.root}: {exc}") from None
 
     def _remove_stale_temp_files(self) -> None:
         # A process killed mid-write leaves its temp file: ours for the state file, and
@@ -302,78 +148,16 @@ class MaildirMail:
 
     # -- reading and selection ------------------------------------------------------------
 
-    def _inbox_files(self) -> dict[str, Path]:
-        """Maildir key → file of every inbox message, read from the directory now.
-
-        Not `mailbox.Maildir.iterkeys()`: every call rebuilds its shared table of contents in
-        place, so threads sharing it saw "dictionary changed size during iteration", an empty
-        inbox, or a different newest message. A fresh listing per call shares nothing.
-        """
-        found: dict[str, Path] = {}
-        for sub in ("new", "cur"):
-            try:
-                with os.scandir(self.inbox_path / sub) as entries:
-                    for entry in entries:
-                        with contextlib.suppress(OSError):  # an entry we cannot stat is skipped, not fatal
-                            if entry.name.startswith(".") or entry.is_dir():
-                                continue  # what mailbox.Maildir skips too (and dot files are never messages)
-                            found[entry.name.split(self.inbox.colon)[0]] = Path(entry.path)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise ToolError(f"cannot read the inbox ({self.inbox_path}): {exc.strerror or exc}") from None
-        return found
-
-    def _summary(self, key: str, path: Path, selected: str | None) -> MailSummary | None:
-        """The listing entry of one message; None (with a warning) when it cannot be read."""
-        what = f"inbox message {key!r}"
-        try:
-            with _open_regular(path, what) as handle:
-                headers = _read_headers(handle, what)
-            return MailSummary(
-                key=key,
-                date=_message_date(headers),
-                sender=_header_text(headers, "From"),
-                subject=_header_text(headers, "Subject"),
-                message_id=_header_text(headers, "Message-ID").strip(),
-                selected=key == selected,
-            )
-        except FileNotFoundError:
-            return None  # moved or deleted by another mail client since the listing
-        except (OSError, UnreadableMessageError, *_PARSE_ERRORS) as exc:
-            log.warning("skipping %s (%s): %s", what, path, getattr(exc, "strerror", None) or exc)
-            return None
-
     def message(self, key: str) -> EmailMessage:
         """The inbox message with Maildir key `key`, parsed; ToolError if it is gone or cannot be read."""
-        path = self._inbox_files().get(key)
-        what = f"inbox message {key!r}"
-        try:
-            if path is None:
-                raise FileNotFoundError
-            with _open_regular(path, what) as handle:
-                data = _read_capped(handle, MAX_MESSAGE_BYTES, what)
-            message = BytesParser(policy=policy.default).parsebytes(data)
-            if _mime_depth(message) > MAX_MIME_DEPTH:
-                raise RecursionError
-        except FileNotFoundError:
-            raise ToolError(f"{what} no longer exists") from None
-        except OSError as exc:
-            raise UnreadableMessageError(f"{what} cannot be read: {exc.strerror or exc}") from None
-        except RecursionError:  # the parser recurses per MIME level; later steps (get_body) too
-            raise UnreadableMessageError(
-                f"{what} cannot be read: its MIME parts are nested more than {MAX_MIME_DEPTH} levels deep"
-            ) from None
-        except _PARSE_ERRORS as exc:
-            raise UnreadableMessageError(f"{what} cannot be read: {exc}") from None
-        return message
+        return self._read_message(key, MAX_MESSAGE_BYTES)
 
     def inbox_summaries(self, limit: int | None = None) -> list[MailSummary]:
         """Inbox messages, newest first (unreadable ones are skipped with a warning)."""
         selected = self._selection().get("key")
         found: list[MailSummary] = []
         for key, path in self._inbox_files().items():
-            summary = self._summary(key, path, selected)
+            summary = self._summary(key, path, selected, MAX_HEADER_BYTES)
             if summary is not None:
                 found.append(summary)
         oldest = datetime.min.replace(tzinfo=datetime.now().astimezone().tzinfo)
@@ -528,17 +312,6 @@ class MaildirMail:
 
     # -- delivery -----------------------------------------------------------------------
 
-    @staticmethod
-    def _store(folder: mailbox.Maildir, message: EmailMessage, flags: str) -> str:
-        stored = mailbox.MaildirMessage(message.as_bytes())
-        stored.set_subdir("cur")
-        stored.set_flags(flags)
-        try:
-            with _MAILDIR_ADD_LOCK:
-                return folder.add(stored)
-        except (OSError, mailbox.Error) as exc:
-            raise ToolError(f"cannot save the message to the mail folder: {exc}") from None
-
     def _deliver(self, message: EmailMessage, kind: str) -> str:
         subject = str(message["Subject"])
         recipients = ", ".join(a.addr_spec for h in ("To", "Cc") for a in getattr(message[h], "addresses", ()) or ())
@@ -626,3 +399,19 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         raise ToolError(f"context must be text, got {type(value).__name__}")
     return value
+
+
+__all__ = [
+    "FOLDER_NAMES",
+    "MAX_ATTACHMENT_BYTES",
+    "MAX_HEADER_BYTES",
+    "MAX_MESSAGE_BYTES",
+    "MAX_MIME_DEPTH",
+    "MAX_QUOTED_LINES",
+    "AttachmentNotAllowedError",
+    "MailSummary",
+    "MaildirMail",
+    "MessageSender",
+    "UnreadableMessageError",
+    "plain_text",
+]
