@@ -167,6 +167,55 @@ def test_name_falls_back_to_n_org_then_email() -> None:
     ]
 
 
+def test_a_card_missing_its_end_does_not_swallow_the_cards_after_it(tmp_path: Path) -> None:
+    # Regression: the next BEGIN:VCARD was taken as a nested (vCard 2.1 AGENT) card and dropped.
+    text = (
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Quentin Broken\r\nEMAIL:quentin@example.com\r\n"
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Wilma Goodcard\r\nEMAIL:wilma@example.com\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ravi Kumar\r\nEMAIL:ravi@example.org\r\nEND:VCARD\r\n"
+    )
+    parsed = [Contact.from_vcard(c) for c in parse_vcards(text)]
+    assert [(c.full_name, c.emails) for c in parsed] == [
+        ("Quentin Broken", ("quentin@example.com",)),  # kept with what it has, as at the end of a file
+        ("Wilma Goodcard", ("wilma@example.com",)),
+        ("Ravi Kumar", ("ravi@example.org",)),
+    ]
+    (tmp_path / "broken.vcf").write_text(text, encoding="utf-8")
+    assert LocalContacts(tmp_path).get_email_address("Wilma Goodcard") == "wilma@example.com"
+
+
+def test_a_vcard_21_agent_card_is_still_skipped_as_nested() -> None:
+    text = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nN:Boss;Betty\r\nFN:Betty Boss\r\nAGENT:\r\n"
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Alfred Assistant\r\nTEL:+1-555-0111\r\nEND:VCARD\r\n"
+        "TEL:+1-555-0100\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Carl Next\r\nEND:VCARD\r\n"
+    )
+    betty, carl = (Contact.from_vcard(c) for c in parse_vcards(text))
+    assert (betty.full_name, betty.phones) == ("Betty Boss", ("+1-555-0100",))  # not the agent's number
+    assert carl.full_name == "Carl Next"
+
+
+def test_a_photo_folded_over_many_lines_is_unfolded_whole() -> None:
+    # Regression: unfolding copied the whole line per continuation line (quadratic), so a big
+    # embedded PHOTO made every lookup time out. 8 MB folded at 75 octets is ~108,000 lines:
+    # a tenth of a second when linear, about half a minute when quadratic (no timing asserted).
+    photo = "data:image/jpeg;base64," + "QUJD" * 2_000_000
+    line = "PHOTO:" + photo
+    folded = "\r\n ".join(line[i : i + 74] for i in range(0, len(line), 74))
+    text = f"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Pia Photo\r\n{folded}\r\nEMAIL:pia@example.com\r\nEND:VCARD\r\n"
+    (card,) = parse_vcards(text)
+    assert card.first("PHOTO").value == photo
+    assert Contact.from_vcard(card).emails == ("pia@example.com",)
+
+
+def test_a_long_quoted_printable_value_with_many_soft_breaks_is_joined() -> None:
+    value = "=\r\n".join("=41" * 25 for _ in range(20_000))  # "A" × 500,000 over 20,000 lines
+    text = f"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Quinn\r\nNOTE;ENCODING=QUOTED-PRINTABLE:{value}\r\nEND:VCARD\r\n"
+    (card,) = parse_vcards(text)
+    assert card.first("NOTE").text() == "A" * 500_000
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

@@ -235,16 +235,8 @@ CONTACTS_CASES = [
     # Cut in the middle of the last line, inside a UTF-8 sequence ("café" → b"caf\xc3").
     ContactsCase("truncated", lambda: GOOD_CARD + QUENTIN + QUENTIN_FIELDS + b"NOTE:met at the caf\xc3", True),
     ContactsCase("begin-without-end", lambda: GOOD_CARD + QUENTIN + QUENTIN_FIELDS, True),
-    pytest.param(
-        ContactsCase("begin-without-end-mid-file", lambda: QUENTIN + QUENTIN_FIELDS + GOOD_CARD, True),
-        id="begin-without-end-mid-file",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a card missing its END:VCARD swallows the cards after it in the same file: parse_vcards takes the "
-            "next BEGIN:VCARD as nested (vCard 2.1 AGENT) and drops it, so get_email_address/get_phone_number "
-            "of the good card after it say 'no contact matches'",
-        ),
-    ),
+    # Was a bug: the next BEGIN:VCARD was taken as a nested (vCard 2.1 AGENT) card and dropped.
+    ContactsCase("begin-without-end-mid-file", lambda: QUENTIN + QUENTIN_FIELDS + GOOD_CARD, True),
     ContactsCase("binary-garbage", lambda: garbage(4096), False),
     # Windows-1252 "é" and a byte no encoding uses, inside the damaged card.
     ContactsCase("invalid-utf8-byte", lambda: GOOD_CARD + QUENTIN + b"NOTE:\xe9\xff\r\n" + QUENTIN_FIELDS + END, True),
@@ -254,19 +246,10 @@ CONTACTS_CASES = [
         "huge-unfolded-line",  # 16 MB on one line
         lambda: GOOD_CARD + QUENTIN + QUENTIN_FIELDS + _huge_photo(12_000_000, folded=False) + END, True,
     ),
-    pytest.param(
-        ContactsCase(
-            "huge-folded-line",  # the same 16 MB folded into 216,000 continuation lines
-            lambda: GOOD_CARD + QUENTIN + QUENTIN_FIELDS + _huge_photo(12_000_000, folded=True) + END,
-            True,
-        ),
-        id="huge-folded-line",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="vcard._logical_lines unfolds with `lines[-1] += physical[1:]`, copying the whole line for every "
-            "continuation line (quadratic): a 16 MB folded PHOTO makes every contacts lookup, of any contact, "
-            "time out after 30 s",
-        ),
+    # Was a bug: unfolding copied the whole line per continuation line (quadratic), and every lookup timed out.
+    ContactsCase(
+        "huge-folded-line",  # the same 16 MB folded into 216,000 continuation lines
+        lambda: GOOD_CARD + QUENTIN + QUENTIN_FIELDS + _huge_photo(12_000_000, folded=True) + END, True,
     ),
 ]  # fmt: skip
 
@@ -497,26 +480,17 @@ def test_mail_tools_skip_a_damaged_inbox_message(home, case):
         assert sha256(bad) == bad_sum
 
 
-# Product bugs found by this suite: forwarding a selected message that has no header at all.
+# Bugs found by this suite, now fixed: a selected message with no header at all was forwarded
+# as a draft 'Fwd:' of nothing, or of its bytes as U+FFFD and control characters. It is refused.
 _HEADERLESS_FORWARD = {
-    "random-bytes": "forward_email of a selected inbox message of 8 KB random bytes is not refused: it saves a "
-    "draft 'Fwd:' whose forwarded part has no From/Date/Subject, only the bytes as U+FFFD and control characters "
-    "(reply_to_email fails clearly: no sender address)",
-    "zero-byte-message": "forward_email of a selected zero-byte inbox message is not refused: it saves a draft "
-    "'Fwd:' whose forwarded part is empty, no From/Date/Subject and no text "
-    "(reply_to_email fails clearly: no sender address)",
+    "random-bytes": "has no From, Date or Subject header",
+    "zero-byte-message": "is empty",
 }
 
-
-def _selected_case(case: MailCase):
-    reason = _HEADERLESS_FORWARD.get(case.id)
-    return pytest.param(case, id=case.id, marks=[pytest.mark.xfail(strict=True, reason=reason)] if reason else [])
+SELECTED_MAIL_CASES = [c for c in MAIL_CASES if c.has_bad_message]
 
 
-SELECTED_MAIL_CASES = [_selected_case(c) for c in MAIL_CASES if c.has_bad_message]
-
-
-@pytest.mark.parametrize("case", SELECTED_MAIL_CASES)
+@pytest.mark.parametrize("case", SELECTED_MAIL_CASES, ids=lambda c: c.id)
 def test_mail_tools_on_the_selected_damaged_message(home, case):
     """The damaged message is "the selected email": replying and forwarding it fail clearly or
     make a well-formed draft of what could be read; a new email is unaffected."""
@@ -539,8 +513,11 @@ def test_mail_tools_on_the_selected_damaged_message(home, case):
         assert sha256(bad) == bad_sum
     else:
         assert bad.is_dir() and not any(bad.iterdir())
-    # Last, as the xfailed cases fail here: a forward carries the original's headers and text,
-    # not a message that could not be read at all.
+    if case.id in _HEADERLESS_FORWARD:  # not an email: refused, naming the message
+        forward = run.action(2)
+        assert forward["status"] == "failed", forward
+        assert f"inbox message '{BAD_KEY}') {_HEADERLESS_FORWARD[case.id]}" in forward["error"], forward
+    # A forward carries the original's headers and text, not a message that could not be read at all.
     for draft in drafts:
         if str(draft["Subject"]).startswith("Fwd:"):
             body = draft.get_body(("plain",)).get_content()
@@ -568,16 +545,8 @@ def _note_bytes(data: bytes) -> Callable[[Path], None]:
 
 NOTE_CASES = [
     NoteCase("invalid-utf8", _note_bytes(b"# Zanzibar ledger\n\nCaf\xe9 au lait: 3\nTea: 2\n")),
-    pytest.param(
-        NoteCase("binary", _note_bytes(b"\x89PNG\r\n\x1a\n" + garbage(4096))),  # an image saved as .md
-        id="binary",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="open_note on a binary .md file (a PNG) returns its bytes decoded as Windows-1252 (NUL and "
-            "other control characters, U+FFFD) as the note's text instead of a clear message; "
-            "append_note_content and create_note refuse it correctly",
-        ),
-    ),
+    # Was a bug: open_note showed the bytes decoded as Windows-1252 (NULs, control characters, U+FFFD).
+    NoteCase("binary", _note_bytes(b"\x89PNG\r\n\x1a\n" + garbage(4096))),  # an image saved as .md
     NoteCase("empty", _note_bytes(b""), understood=True),
     NoteCase("directory", lambda path: path.mkdir()),
 ]
@@ -618,6 +587,8 @@ def test_note_tools_refuse_a_damaged_note_and_use_the_others(home, case):
         assert opened["result"] in shown or "is empty" in opened["result"], opened
     if case.id == "directory":
         assert opened["status"] == "failed"
+    if case.id == "binary":  # refused, naming the file
+        assert opened["status"] == "failed" and f"{NOTE_NAME}.md is not a text note" in opened["error"], opened
     # Never replaced by create_note, and only appended to when it is understood text.
     assert created["status"] == "failed"
     if not case.understood:
@@ -631,6 +602,6 @@ def test_note_tools_refuse_a_damaged_note_and_use_the_others(home, case):
         assert broken.read_bytes() == old_broken
     else:
         assert broken.is_dir() and not any(broken.iterdir())
-    # Last, as the xfailed case fails here: what open_note shows is text, not binary bytes.
+    # What open_note shows is text, not binary bytes.
     if opened["status"] == "ok":
         assert not _CONTROL.search(opened["result"]), f"binary shown as the note's text: {opened['result'][:80]!r}"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pocketagent.backends.local.mail import MaildirMail, plain_text
+from pocketagent.backends.local.mail import MaildirMail, NotAnEmailError, plain_text
 from pocketagent.backends.smtp import SmtpSender, SmtpSettings
 from pocketagent.errors import ConfigError, ToolError
 
@@ -401,6 +401,31 @@ def test_a_reply_to_an_unparsable_sender_is_refused(mail, sender):
         mail.reply_to_email([], "ok", [])
     assert mail.drafts.keys() == []  # never a draft "to <>"
     assert "Fwd: odd" in mail.forward_email(["a@example.com"], [], "fyi", [])  # forwarding needs no sender
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\n\n", bytes(range(256)) * 32, b"X-Junk: 1\n\nbody without From, Date or Subject\n"],
+    ids=["zero-bytes", "blank-lines", "binary", "no-from-date-subject"],
+)
+def test_forwarding_a_selected_file_that_is_not_an_email_is_refused(mail, inbox, data):
+    """Issue 11: an empty or random-bytes inbox file was forwarded as a 'Fwd:' of nothing or of binary."""
+    _write_inbox_file(mail, "junk:2,S", data)
+    mail.select_message("junk")
+    refused = r"^the selected email \(inbox message 'junk'\) (is empty|has no From, Date or Subject header)"
+    with pytest.raises(NotAnEmailError, match=refused):
+        mail.forward_email(["a@example.com"], [], "fyi", [])
+    assert mail.drafts.keys() == [] and mail.sent.keys() == []  # nothing written
+    with pytest.raises(ToolError, match="no sender address"):
+        mail.reply_to_email([], "ok", [])  # as before
+
+
+def test_a_message_with_only_a_subject_or_a_date_is_still_forwarded(mail):
+    _write_inbox_file(mail, "subject-only:2,S", b"Subject: just this\n\nthe text\n")
+    assert "Fwd: just this" in mail.forward_email(["a@example.com"], [], "fyi", [])
+    _write_inbox_file(mail, "date-only:2,S", b"Date: Tue, 24 Nov 2026 09:00:00 +0000\n\nthe text\n")
+    mail.select_message("date-only")
+    assert "'Fwd:'" in mail.forward_email(["a@example.com"], [], "fyi", [])
 
 
 def _nested(depth: int) -> bytes:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pocketagent.backends.demo_contacts import write_demo_personal_data
 from pocketagent.backends.local.matching import AmbiguousMatchError, NoMatchError
-from pocketagent.backends.local.notes import LocalNotes, NoteExistsError
+from pocketagent.backends.local.notes import LocalNotes, NoteExistsError, NotATextNoteError
 from pocketagent.errors import ToolError, UserFileError
 
 
@@ -167,9 +167,41 @@ def test_empty_note_says_so(vault: LocalNotes) -> None:
     assert vault.open_note("Blank", "") == "(note 'Notes/Blank' is empty)"
 
 
+def test_a_binary_note_is_refused_not_shown_as_text(vault: LocalNotes, tmp_path: Path) -> None:
+    """Issue 11: a PNG saved as .md came back decoded as Windows-1252, NULs and control characters."""
+    (tmp_path / "Notes").mkdir()
+    image = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256)) * 4
+    (tmp_path / "Notes" / "Photo.md").write_bytes(image)
+    (tmp_path / "Notes" / "Noise.md").write_bytes(b"\x01\x02\x03\x04\x05 \x06\x07\x08")  # no NUL: mostly controls
+    for name in ("Photo", "Noise"):
+        with pytest.raises(NotATextNoteError, match=rf"{name}\.md is not a text note"):
+            vault.open_note(name, "")
+    assert (tmp_path / "Notes" / "Photo.md").read_bytes() == image
+
+
+@pytest.mark.parametrize(
+    ("data", "shown"),
+    [
+        (b"# Zanzibar ledger\n\nCaf\xe9 au lait: 3\n", "# Zanzibar ledger\n\nCafé au lait: 3\n"),  # legacy cp1252
+        (b"old DOS text\r\n\x1a", "old DOS text\r\n\x1a"),  # a stray control character (^Z) is still text
+        ("\x1b[1mbold\x1b[0m in a terminal capture\n".encode(), "\x1b[1mbold\x1b[0m in a terminal capture\n"),
+    ],
+    ids=["cp1252", "dos-eof", "ansi-escapes"],
+)
+def test_text_notes_with_odd_bytes_still_open(vault: LocalNotes, tmp_path: Path, data: bytes, shown: str) -> None:
+    (tmp_path / "Notes").mkdir()
+    (tmp_path / "Notes" / "Old.md").write_bytes(data)
+    assert vault.open_note("Old", "") == shown
+
+
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), min_size=1, max_size=200)
+    st.text(
+        # Text, so no control characters but tab and newline: a NUL would make the note binary.
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\t\n"),
+        min_size=1,
+        max_size=200,
+    )
 )
 def test_content_round_trips(tmp_path: Path, content: str) -> None:
     vault = LocalNotes(tmp_path / "vault")

@@ -61,6 +61,10 @@ class AttachmentNotAllowedError(ToolError):
     """An attachment path outside the folders files may be attached from (after resolving symlinks)."""
 
 
+class NotAnEmailError(UnreadableMessageError):
+    """The selected inbox file holds no email: it is empty, or has no From, Date or Subject header."""
+
+
 class MessageSender(Protocol):
     """What sends a message for real (`pocketagent.backends.smtp.SmtpSender`)."""
 
@@ -86,6 +90,23 @@ def _addresses(message: EmailMessage, name: str) -> list[Address]:
 def _message_ids(text: str) -> list[str]:
     """The `<id@host>` tokens of a Message-ID/References value (malformed ones cannot thread anything)."""
     return [token for token in text.split() if _MESSAGE_ID.match(token)]
+
+
+def _require_an_email(key: str, message: EmailMessage) -> None:
+    """`NotAnEmailError` naming the message when the file is empty or has no From, Date or Subject.
+
+    Such a file (random bytes, a cut-off download) still parses, as a message with no
+    headers and the whole file as its body, so forwarding it would send a "Fwd:" of nothing,
+    or of binary shown as text, with no word of who wrote it or when.
+    """
+    what = f"the selected email (inbox message {key!r})"
+    if not message.keys() and not str(message.get_payload() or "").strip():
+        raise NotAnEmailError(f"{what} is empty: there is nothing to forward")
+    if not any(_header_text(message, name).strip() for name in ("From", "Date", "Subject")):
+        raise NotAnEmailError(
+            f"{what} has no From, Date or Subject header: it is not an email that can be forwarded "
+            "(the file may be damaged)"
+        )
 
 
 def _clean_subject(subject: object) -> str:
@@ -366,11 +387,16 @@ class MaildirMail(MaildirFolders):
         return self._deliver(message, "reply")
 
     def forward_email(self, recipients: list[str], cc: list[str], context: str, attachments: list[str]) -> str:
-        """Draft (or send) the selected email forwarded inline, with its attachments."""
+        """Draft (or send) the selected email forwarded inline, with its attachments.
+
+        A selected file that is empty or has no From, Date or Subject is refused
+        (`NotAnEmailError`): nothing is written.
+        """
         to = parse_email_addresses(recipients, "recipient")
         copy = parse_email_addresses(cc, "cc", required=False)
         files = self._attachment_paths(attachments)
-        _, original = self.selected_message()
+        key, original = self.selected_message()
+        _require_an_email(key, original)
         info = self._original(original)
         title = _prefixed("Fwd", _clean_subject(info.subject))
         names = [a.display_name for a in to if a.display_name]
@@ -412,6 +438,7 @@ __all__ = [
     "MailSummary",
     "MaildirMail",
     "MessageSender",
+    "NotAnEmailError",
     "UnreadableMessageError",
     "plain_text",
 ]

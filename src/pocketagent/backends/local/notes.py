@@ -12,6 +12,8 @@ are written `Work/Projects`; a note at the top has folder ""). Hidden files and 
   matches are an error listing them as `folder/name`.
 - Appending to a note that does not exist is an error suggesting `create_note` (TinyAgent's
   macOS tool also only appends to existing notes); it never creates one silently.
+- A `.md` file that holds binary data (an image saved under that name) is not shown as
+  text: `open_note` refuses it (`NotATextNoteError`, naming the file).
 
 Writes are atomic and serialized by one lock for the whole vault (`.pocketagent.lock`).
 Appending adds bytes after the note's existing bytes, which are never decoded and
@@ -45,6 +47,30 @@ _MAX_NAME = 120
 
 class NoteExistsError(ToolError):
     """create_note for a name that already has a note in that folder."""
+
+
+class NotATextNoteError(ToolError):
+    """open_note on a note file that holds binary data (a PNG saved as .md), not text."""
+
+
+# Control characters, which text does not hold (tab, newline, carriage return and form feed
+# excepted): C0, DEL and C1.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# The share of control characters above which a file is binary, as in Perl's -B file test.
+# A text note has next to none (a stray ^Z or escape sequence); a binary file nearly always
+# also has NUL bytes, caught before this.
+_MAX_CONTROL_SHARE = 0.3
+
+
+def _is_binary(data: bytes, text: str) -> bool:
+    """Whether a note file's bytes are binary data rather than text; `text` is their decoding.
+
+    Text in UTF-8 or Windows-1252, the encodings notes are read in, has no NUL byte (git and
+    grep use the same test). Failing that, a file of mostly control characters is binary too.
+    """
+    if b"\x00" in data:
+        return True
+    return len(_CONTROL.findall(text)) > _MAX_CONTROL_SHARE * len(text)
 
 
 @dataclass(frozen=True)
@@ -145,9 +171,16 @@ class LocalNotes:
         raise NoMatchError(f"no note matches {wanted!r}{place}{close}")
 
     def open_note(self, name: str, folder: str) -> str:
-        """The note's text (Markdown as stored)."""
+        """The note's text (Markdown as stored); `NotATextNoteError` naming the file when it is binary."""
         note = self.find_note(name, folder)
-        content = read_text_any_encoding(read_user_file(note.path))
+        data = read_user_file(note.path)
+        content = read_text_any_encoding(data)
+        # The Windows-1252 fallback decodes any bytes at all, so an image saved as .md would
+        # otherwise come back as the note's "text": NULs, control characters and U+FFFD.
+        if _is_binary(data, content):
+            raise NotATextNoteError(
+                f"{note.path} is not a text note: it holds binary data (NUL or control bytes), not text"
+            )
         return content if content.strip() else f"(note '{note.label}' is empty)"
 
     # -- writing -------------------------------------------------------------------------

@@ -125,23 +125,86 @@ _NAME_OK = re.compile(r"^[A-Za-z0-9-]+$")
 
 
 def _logical_lines(text: str) -> list[str]:
+    """The content lines of `text` with folding undone, in time linear in its length.
+
+    A line starting with a space or tab continues the one before (RFC 6350 §3.2); a vCard 2.1
+    QUOTED-PRINTABLE value continues on the next line after a trailing "=" (a soft break).
+    """
     lines: list[str] = []
+    current: _LogicalLine | None = None
     for physical in _NEWLINE.split(text):
-        if physical[:1] in (" ", "\t") and lines:
-            lines[-1] += physical[1:]
-        elif lines and _is_qp_soft_break(lines[-1]):
-            lines[-1] = lines[-1][:-1] + physical
+        if current is not None and physical[:1] in (" ", "\t"):
+            current.append(physical[1:])
+        elif current is not None and current.ends_in_soft_break():
+            current.drop_last_char()  # the "=" of the soft break
+            current.append(physical)
         else:
-            lines.append(physical)
+            if current is not None:
+                lines.append(current.text())
+            current = _LogicalLine(physical)
+    if current is not None:
+        lines.append(current.text())
     return lines
 
 
 _QP_PARAM = re.compile(r";(?:ENCODING=)?QUOTED-PRINTABLE(?=[;:])", re.IGNORECASE)
+_QP_PARAM_MAX = len(";ENCODING=QUOTED-PRINTABLE")  # the longest text `_QP_PARAM` matches
 
 
-def _is_qp_soft_break(line: str) -> bool:
-    # vCard 2.1 QUOTED-PRINTABLE values continue on the next line after a trailing "=".
-    return line.endswith("=") and bool(_QP_PARAM.search(line.split(":", 1)[0] + ":"))
+class _LogicalLine:
+    """One content line being unfolded, kept as pieces that are joined once, when it is complete.
+
+    Not `line += piece`: that copies the whole line for every continuation line, which is
+    quadratic, and an embedded PHOTO of 16 MB folded at 75 octets is 216,000 continuation
+    lines (every contacts lookup timed out). Everything here is linear in the line's length:
+    the QUOTED-PRINTABLE test looks only at new text, and a soft break's "=" is cut lazily.
+    """
+
+    __slots__ = ("pieces", "cut", "in_head", "head_tail", "quoted_printable")
+
+    def __init__(self, first: str) -> None:
+        self.pieces: list[str] = []  # never empty strings, so pieces[-1] holds the last character
+        self.cut = 0  # characters dropped from the end of pieces[-1] but not yet sliced off
+        self.in_head = True  # still looking for QUOTED-PRINTABLE: no ":" seen yet and not found
+        self.head_tail = ""  # the last characters of the name and parameters seen so far
+        self.quoted_printable = False
+        self.append(first)
+
+    def append(self, piece: str) -> None:
+        if not piece:
+            return
+        if self.cut:
+            self.pieces[-1] = self.pieces[-1][: -self.cut]
+            self.cut = 0
+        self.pieces.append(piece)
+        if self.in_head:
+            # The name and parameters end at the first ":". A match may straddle pieces, so
+            # search the tail of what came before plus the new text; a match found is never
+            # undone by later text (soft breaks only cut an "=", which no match ends with).
+            colon = piece.find(":")
+            window = self.head_tail + (piece if colon < 0 else piece[: colon + 1])
+            self.quoted_printable = bool(_QP_PARAM.search(window))
+            self.head_tail = window[-_QP_PARAM_MAX:]
+            self.in_head = colon < 0 and not self.quoted_printable
+
+    def ends_in_soft_break(self) -> bool:
+        """A vCard 2.1 QUOTED-PRINTABLE value continues on the next line after a trailing "="."""
+        if not self.quoted_printable or not self.pieces:
+            return False
+        last = self.pieces[-1]
+        return last[len(last) - self.cut - 1] == "="
+
+    def drop_last_char(self) -> None:
+        self.cut += 1
+        if self.cut == len(self.pieces[-1]):
+            self.pieces.pop()
+            self.cut = 0
+
+    def text(self) -> str:
+        if self.cut:
+            self.pieces[-1] = self.pieces[-1][: -self.cut]
+            self.cut = 0
+        return "".join(self.pieces)
 
 
 def _decode_param_value(value: str) -> str:
@@ -219,19 +282,32 @@ def _decode_quoted_printable(prop: VCardProperty) -> VCardProperty:
 
 
 def parse_vcards(text: str) -> list[VCard]:
-    """All cards in a vCard document. Lines outside cards and unparseable lines are skipped."""
+    """All cards in a vCard document. Lines outside cards and unparseable lines are skipped.
+
+    A vCard 2.1 AGENT property with no value of its own is followed by a whole card
+    (`AGENT:` then BEGIN:VCARD … END:VCARD): that nested card is skipped. Any other
+    BEGIN:VCARD inside a card means the card before it lost its END:VCARD line: that card
+    ends there with what it has, as one cut off at the end of the file does, instead of
+    swallowing every card after it.
+    """
     cards: list[VCard] = []
     current: VCard | None = None
     depth = 0
+    after_agent = False  # the last property was a value-less AGENT: a nested card may follow
     for line in _logical_lines(text):
         prop = parse_content_line(line)
         if prop is None:
             continue
         if prop.name == "BEGIN" and prop.value.strip().upper() == "VCARD":
-            depth += 1
-            if depth == 1:
-                current = VCard()
+            if depth and after_agent:
+                depth += 1
+            else:
+                if current is not None:  # unterminated (or its nested card was)
+                    cards.append(current)
+                current, depth = VCard(), 1
+            after_agent = False
             continue
+        after_agent = prop.name == "AGENT" and not prop.value.strip()
         if prop.name == "END" and prop.value.strip().upper() == "VCARD":
             depth = max(0, depth - 1)
             if depth == 0 and current is not None:
