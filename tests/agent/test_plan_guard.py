@@ -126,3 +126,13 @@ def test_dates_are_grounded_on_the_weekday_the_request_names() -> None:
     assert untouched.check(Action(1, "create_reminder", ("x", "2026-12-01 09:00:00", "", "", 0, False))).verdict is (
         Verdict.ACCEPT
     )
+
+
+def test_on_the_last_attempt_an_unasked_recipient_ends_the_plan_before_it() -> None:
+    last = PlanGuard("email Ana the budget", MONDAY, builtin_registry(), repair_dates=True)
+    lookup = Action(1, "get_email_address", ("Ana",))
+    stray = Action(2, "compose_new_email", (["x@evil.example"], [], "Budget", "", []))
+    assert last.check(lookup).verdict is Verdict.ACCEPT
+    check = last.check(stray)
+    assert check.verdict is Verdict.STOP and "'x@evil.example' is not in the request" in check.reason
+    assert guard("email Ana the budget").check(stray).verdict is Verdict.REJECT  # earlier attempts replan

@@ -163,7 +163,7 @@ class PlanGuard:
     now: datetime
     registry: ToolRegistry
     ceiling: int = MAX_ACTIONS
-    repair_dates: bool = False
+    repair_dates: bool = False  # the last attempt: repair or cut what would otherwise be replanned
     _seen: set[str] = field(default_factory=set)
     _tools: dict[int, str] = field(default_factory=dict)  # tool of each accepted action, by id
     _count: int = 0
@@ -184,7 +184,9 @@ class PlanGuard:
         if self._count >= action_limit(self.request, self.ceiling):
             return Check(Verdict.STOP, f"the plan exceeds {self._count} actions, more than the request asks for")
         if unasked := self._unasked_recipient(action):
-            return Check(Verdict.REJECT, unasked)
+            # The action never runs either way: replanned with the reason, or on the last attempt
+            # the plan ends before it (the actions before it stand, like after a runaway).
+            return Check(Verdict.STOP if self.repair_dates else Verdict.REJECT, unasked)
         grounded = self._ground_weekday(action)
         if grounded is not None:
             action = grounded
