@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
@@ -155,3 +157,40 @@ def _running_radicale(root: Path, *auth_args: str) -> Iterator[str]:
 def start_radicale():
     """`with start_radicale(root, *auth_args) as url:` runs a real Radicale on loopback."""
     return _running_radicale
+
+
+DEMO_NOW = "2026-11-23 10:00:00"  # a Monday, as in the eval set
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo workspace made by `pocketagent init --demo` (dated DEMO_NOW); tests work on copies."""
+    from typer.testing import CliRunner
+
+    from pocketagent.cli.main import app, register_command_groups
+
+    register_command_groups()
+    template = tmp_path_factory.mktemp("demo") / "home"
+    env = {"POCKETAGENT_NOW": DEMO_NOW, "POCKETAGENT_CONFIG": str(template.parent / "none.toml")}
+    result = CliRunner().invoke(app, ["init", "--demo", "--home", str(template)], env=env)
+    assert result.exit_code == 0, result.output
+    return template
+
+
+def _load_benchmark(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module
+
+
+@pytest.fixture(scope="session")
+def load_benchmark() -> Callable[[str], ModuleType]:
+    """Loads a script of benchmarks/ as a module, so its test runs the same code at a CI-sized count."""
+    return _load_benchmark

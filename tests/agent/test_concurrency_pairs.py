@@ -11,31 +11,18 @@ asserted.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import shutil
-import sys
 import time
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from pocketagent.backends.local.contacts import LocalContacts
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "concurrency_pairs.py"
-
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("concurrency_pairs", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return module
+def bench(load_benchmark) -> ModuleType:  # type: ignore[no-untyped-def]
+    return load_benchmark("concurrency_pairs")
 
 
 def test_every_pair_of_tools_in_parallel_loses_no_write(bench, tmp_path):

@@ -28,16 +28,6 @@ NOW = "2026-11-23 10:00:00"  # a Monday, as in the eval set
 DEMO_DOMAIN = "demo.pocketagent.invalid"
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo workspace made by `pocketagent init --demo`; each test gets a copy."""
-    template = tmp_path_factory.mktemp("demo") / "home"
-    env = {"POCKETAGENT_NOW": NOW, "POCKETAGENT_CONFIG": str(template.parent / "none.toml")}
-    result = runner.invoke(app, ["init", "--demo", "--home", str(template)], env=env)
-    assert result.exit_code == 0, result.output
-    return template
-
-
 @pytest.fixture
 def home(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"

@@ -60,16 +60,6 @@ LOCK_FILES = ("calendars/.pocketagent.lock", "notes/.pocketagent.lock")  # sidec
 # -- the workspace and the CLI ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo workspace made by `pocketagent init --demo`; each test damages a copy."""
-    template = tmp_path_factory.mktemp("demo") / "home"
-    env = {"POCKETAGENT_NOW": NOW, "POCKETAGENT_CONFIG": str(template.parent / "none.toml")}
-    result = runner.invoke(app, ["init", "--demo", "--home", str(template)], env=env)
-    assert result.exit_code == 0, result.output
-    return template
-
-
 @pytest.fixture
 def home(demo_template: Path, tmp_path: Path) -> Path:
     home = tmp_path / "home"

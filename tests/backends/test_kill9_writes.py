@@ -10,24 +10,15 @@ No timed assertions: the figures depend on the machine.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "kill9_writes.py"
-
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("kill9_writes", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark) -> ModuleType:  # type: ignore[no-untyped-def]
+    return load_benchmark("kill9_writes")
 
 
 def test_kill9_during_writes_leaves_readable_stores_no_lost_data_no_litter(bench: ModuleType, tmp_path: Path) -> None:

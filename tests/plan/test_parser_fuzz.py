@@ -7,34 +7,21 @@ error, the same way through the batch and the streaming parser.
 
 from __future__ import annotations
 
-import importlib.util
+import random
 import warnings
-from pathlib import Path
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "fuzz_parsers.py"
 
 
-def _bench():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("fuzz_parsers", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_mutated_plans_parse_or_fail_cleanly_and_both_parsers_agree() -> None:
+def test_mutated_plans_parse_or_fail_cleanly_and_both_parsers_agree(load_benchmark) -> None:  # type: ignore[no-untyped-def]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing printed on the user's terminal either (SyntaxWarning...)
-        report = _bench().fuzz(count=4000, seed=7)
+        report = load_benchmark("fuzz_parsers").fuzz(count=4000, seed=7)
     assert report["foreign_exceptions"] == 0, report["examples"]
     assert report["disagreements"] == 0
     assert 0 < report["parsed_ok"] < report["inputs"]  # the mutations make both kinds of input
 
 
-def test_the_inputs_hit_what_parsers_trip_on() -> None:
-    import random
-
-    bench = _bench()
+def test_the_inputs_hit_what_parsers_trip_on(load_benchmark) -> None:  # type: ignore[no-untyped-def]
+    bench = load_benchmark("fuzz_parsers")
     rng = random.Random(1)
     inputs = [bench.make_input(rng) for _ in range(2000)]
     for piece in ("$", "<END_OF_PLAN>", "\x00", '"', "9" * 100):
