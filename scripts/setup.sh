@@ -12,13 +12,7 @@ extras=""
 # LLaVA (multimodal) is not needed and is the slowest part of the llama.cpp build.
 # GGML_NATIVE=OFF: a -march=native build on a CPU with AMX crashed (general protection fault in
 # libggml-cpu) where the sandbox does not grant AMX state; AVX2/FMA/F16C is portable and fast.
-# AVX-512 (+VNNI, BF16) and AVX-VNNI are added when this CPU reports them (never AMX): measured
-# 1.10x prompt evaluation here, generation unchanged (docs/benchmarks.md).
-simd=""
-for flag in avx512f:AVX512 avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16 avx_vnni:AVX_VNNI; do
-  if grep -qw "${flag%%:*}" /proc/cpuinfo 2>/dev/null; then simd="$simd -DGGML_${flag##*:}=ON"; fi
-done
-export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON$simd}"
+export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 # pip's wheel cache ignores CMAKE_ARGS: a llama-cpp-python wheel built earlier with other flags
 # (e.g. -march=native) would be reused. Build it fresh when this venv does not have it yet.
