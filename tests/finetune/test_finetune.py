@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 
 from pocketagent.agent.compact_prompt import compact_messages, compact_system_prompt
 from pocketagent.cli.main import app, register_command_groups
-from pocketagent.data.example import Example
 from pocketagent.finetune.dataset import Sequence, batches, read_examples, render, render_all
 from pocketagent.finetune.gguf_adapter import permute_rows, write_adapter
 from pocketagent.finetune.lora import LoraSpec, adapter_state, inject
@@ -28,18 +27,6 @@ from pocketagent.tools.builtin import builtin_registry
 
 pytestmark = pytest.mark.model
 
-RAW_EXAMPLES = [
-    {"id": "a", "query": "text Ana that I'm late", "now": "2026-03-11 09:00:00",
-     "plan": '1. get_phone_number("Ana")\n2. send_sms(["$1"], "I\'m late")\n3. join()<END_OF_PLAN>'},
-    {"id": "b", "query": "directions to the airport", "now": "2026-03-12 10:30:00",
-     "plan": '1. maps_show_directions("", "airport", "d")\n2. join()<END_OF_PLAN>'},
-    {"id": "c", "query": "note called Gym: legs on monday", "now": "2026-03-13 18:00:00",
-     "plan": '1. create_note("Gym", "legs on monday", "")\n2. join()<END_OF_PLAN>'},
-    {"id": "d", "query": "email Bo the budget", "now": "2026-03-14 08:15:00",
-     "plan": '1. get_email_address("Bo")\n2. open_and_get_file_path("budget")\n'
-             '3. compose_new_email(["$1"], [], "Budget", "", ["$2"])\n4. join()<END_OF_PLAN>'},
-]  # fmt: skip
-EXAMPLES = [Example.from_dict(row) for row in RAW_EXAMPLES]
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +55,13 @@ def test_compact_prompt_lists_every_tool_signature_and_the_date() -> None:
     assert messages[1].content.endswith("Request: walk to the park")
 
 
-def test_rendered_target_is_the_plan_and_end_of_turn(tokenizer: LlamaCppBackend) -> None:
-    sequence = render(EXAMPLES[0], builtin_registry(), tokenizer)
+def test_rendered_target_is_the_plan_and_end_of_turn(tokenizer: LlamaCppBackend, plan_examples) -> None:  # type: ignore[no-untyped-def]
+    sequence = render(plan_examples[0], builtin_registry(), tokenizer)
     prompt_text = tokenizer.format_prompt(
         compact_messages("text Ana that I'm late", datetime(2026, 3, 11, 9), builtin_registry())
     )
     assert list(sequence.prompt) == tokenizer.tokenize(prompt_text)
-    assert list(sequence.target) == tokenizer.tokenize(EXAMPLES[0].plan + tokenizer.end_of_turn)
+    assert list(sequence.target) == tokenizer.tokenize(plan_examples[0].plan + tokenizer.end_of_turn)
 
 
 def test_batches_cover_every_sequence_once_within_the_budget() -> None:
@@ -104,8 +91,8 @@ def test_permute_rows_matches_llama_cpp_converter_layout() -> None:
     assert permute_rows(weights, 2).ravel().tolist() == [0, 2, 1, 3, 4, 6, 5, 7]
 
 
-def test_shared_prefix_loss_and_gradients_equal_the_plain_ones(base_model, tokenizer) -> None:  # type: ignore[no-untyped-def]
-    sequences, _ = render_all(EXAMPLES, builtin_registry(), tokenizer, 1024)
+def test_shared_prefix_loss_and_gradients_equal_the_plain_ones(base_model, tokenizer, plan_examples) -> None:  # type: ignore[no-untyped-def]
+    sequences, _ = render_all(plan_examples, builtin_registry(), tokenizer, 1024)
     prefix = sequences[0].tokens[: shared_prefix_length(sequences)]
     assert len(prefix) > 200  # the whole system prompt is shared
     wrapped = inject(base_model, LoraSpec(rank=4, alpha=8))
@@ -170,12 +157,14 @@ def test_exported_adapter_makes_llama_cpp_compute_what_torch_trained(  # type: i
     assert without < 0.97
 
 
-def test_finetune_cli_trains_exports_resumes_and_the_adapter_plans(tmp_path: Path, default_model_path: Path) -> None:
+def test_finetune_cli_trains_exports_resumes_and_the_adapter_plans(  # type: ignore[no-untyped-def]
+    tmp_path: Path, default_model_path: Path, plan_rows
+) -> None:
     register_command_groups()
     data = tmp_path / "data"
     data.mkdir()
-    _write_jsonl(data / "train.jsonl", RAW_EXAMPLES * 2)
-    _write_jsonl(data / "val.jsonl", RAW_EXAMPLES[:2])
+    _write_jsonl(data / "train.jsonl", plan_rows * 2)
+    _write_jsonl(data / "val.jsonl", plan_rows[:2])
     out = tmp_path / "run"
     args = ["finetune", "train", str(data), "--out", str(out), "--batch-tokens", "256", "--checkpoint-every", "1"]
     result = CliRunner().invoke(app, [*args, "--epochs", "0.5", "--json"])

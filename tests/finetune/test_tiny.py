@@ -407,17 +407,6 @@ class WordTokenizer:
         return [zlib.crc32(word.encode()) % VOCAB for word in re.findall(r"<\|\w+\|>|\w+|[^\w\s]", text)]
 
 
-ROWS = [
-    {"id": "a", "query": "text Ana that I'm late", "now": "2026-03-11 09:00:00",
-     "plan": '1. get_phone_number("Ana")\n2. send_sms(["$1"], "I\'m late")\n3. join()<END_OF_PLAN>'},
-    {"id": "b", "query": "directions to the airport", "now": "2026-03-12 10:30:00",
-     "plan": '1. maps_show_directions("", "airport", "d")\n2. join()<END_OF_PLAN>'},
-    {"id": "c", "query": "note called Gym: legs on monday", "now": "2026-03-13 18:00:00",
-     "plan": '1. create_note("Gym", "legs on monday", "")\n2. join()<END_OF_PLAN>'},
-    {"id": "d", "query": "email Bo the budget", "now": "2026-03-14 08:15:00",
-     "plan": '1. get_email_address("Bo")\n2. open_and_get_file_path("budget")\n'
-             '3. compose_new_email(["$1"], [], "Budget", "", ["$2"])\n4. join()<END_OF_PLAN>'},
-]  # fmt: skip
 
 
 class Interrupted(Exception):
@@ -425,12 +414,12 @@ class Interrupted(Exception):
 
 
 def test_train_run_checkpoint_loads_weights_only_and_resume_matches_a_straight_run(  # type: ignore[no-untyped-def]
-    pristine, tmp_path: Path
+    pristine, tmp_path: Path, plan_rows
 ) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    (data / "train.jsonl").write_text("".join(json.dumps(row) + "\n" for row in ROWS * 2))
-    (data / "val.jsonl").write_text("".join(json.dumps(row) + "\n" for row in ROWS[:2]))
+    (data / "train.jsonl").write_text("".join(json.dumps(row) + "\n" for row in plan_rows * 2))
+    (data / "val.jsonl").write_text("".join(json.dumps(row) + "\n" for row in plan_rows[:2]))
     base = tmp_path / "base.gguf"
     base.write_bytes(b"stand-in for the GGUF: only hashed")
     loads: list[Path] = []
