@@ -66,6 +66,15 @@ def inbox(mail: MaildirMail) -> dict[str, str]:
     return keys
 
 
+def run_in_threads(work, count: int) -> None:  # type: ignore[no-untyped-def]
+    """work(0) ... work(count - 1), each in its own thread, all started before any is joined."""
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_compose_saves_a_real_draft(mail, tmp_path):
     (tmp_path / "files").mkdir()  # attachments come from the workspace's files folder
     pdf = tmp_path / "files" / "offsite budget.pdf"
@@ -274,11 +283,7 @@ def test_concurrent_drafts_are_all_kept(mail):
         except ToolError as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=compose, args=(n,)) for n in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(compose, 16)
     assert errors == []
     assert sorted(msg["Subject"] for _, msg in messages(mail.drafts)) == sorted(f"Note {n}" for n in range(16))
 
@@ -354,11 +359,7 @@ def test_parallel_replies_forwards_and_listings_all_act_on_the_same_message(mail
                 except BaseException as exc:  # noqa: BLE001 - every failure is the bug
                     errors.append(exc)
 
-            threads = [threading.Thread(target=work, args=(n,)) for n in range(24)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            run_in_threads(work, 24)
             assert errors == []
             assert listed == [newest] * 8  # the listing is by date, whatever is selected
             drafts = [msg for _, msg in messages(mail.drafts)]
