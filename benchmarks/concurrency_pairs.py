@@ -254,26 +254,36 @@ def check_compose(stores: Stores, marker: str) -> str | None:
     return None
 
 
-def check_reply(stores: Stores, marker: str) -> str | None:
+def _check_selected_draft(stores: Stores, marker: str, kind: str, intact: Callable[[EmailMessage, str], bool]) -> str | None:
+    """The one reply/forward draft with Cc `marker`, made from the selected email and `intact`."""
     found = _drafts_with_cc(stores, marker)
-    if problem := _once(found, f"reply draft with Cc {marker}@example.com"):
+    if problem := _once(found, f"{kind} draft with Cc {marker}@example.com"):
         return problem
-    reply = found[0]
-    body = reply.get_body(("plain",)).get_content()
-    if reply["Subject"] != f"Re: {SELECTED_SUBJECT}" or reply["In-Reply-To"] != SELECTED_ID or "wrote:" not in body:
-        return f"reply draft with Cc {marker}@example.com is garbled"
+    draft = found[0]
+    if not intact(draft, draft.get_body(("plain",)).get_content()):
+        return f"{kind} draft with Cc {marker}@example.com is garbled"
     return None
+
+
+def check_reply(stores: Stores, marker: str) -> str | None:
+    return _check_selected_draft(
+        stores,
+        marker,
+        "reply",
+        lambda draft, body: draft["Subject"] == f"Re: {SELECTED_SUBJECT}"
+        and draft["In-Reply-To"] == SELECTED_ID
+        and "wrote:" in body,
+    )
 
 
 def check_forward(stores: Stores, marker: str) -> str | None:
-    found = _drafts_with_cc(stores, marker)
-    if problem := _once(found, f"forward draft with Cc {marker}@example.com"):
-        return problem
-    forward = found[0]
-    body = forward.get_body(("plain",)).get_content()
-    if forward["Subject"] != f"Fwd: {SELECTED_SUBJECT}" or "---------- Forwarded message ----------" not in body:
-        return f"forward draft with Cc {marker}@example.com is garbled"
-    return None
+    return _check_selected_draft(
+        stores,
+        marker,
+        "forward",
+        lambda draft, body: draft["Subject"] == f"Fwd: {SELECTED_SUBJECT}"
+        and "---------- Forwarded message ----------" in body,
+    )
 
 
 def check_note(stores: Stores, marker: str) -> str | None:
