@@ -13,9 +13,10 @@ from pocketagent.data.checks import DatasetChecker, ExampleChecker, split_leaks
 from pocketagent.data.dedup import NearDuplicateIndex
 from pocketagent.data.example import Example
 from pocketagent.data.formats import read_jsonl
-from pocketagent.data.generate.offline import SHAPE_BUCKETS, OfflineGenerator, generate_offline
+from pocketagent.data.generate.offline import SHAPE_BUCKETS, OfflineGenerator, generate_offline, parse_shape_mix
 from pocketagent.data.pipeline import write_dataset
 from pocketagent.data.splits import GenerationError, bucket_quotas
+from pocketagent.errors import ConfigError
 from pocketagent.plan.language import parse_plan
 from pocketagent.tools.builtin import builtin_registry
 
@@ -159,3 +160,15 @@ def test_a_user_tool_set_brings_its_own_scenarios() -> None:
     assert len(examples) == 26
     assert all(e.tools == ("order_coffee",) for e in examples)
     assert all(parse_plan(e.plan).tool_actions[0].args[1] in shops for e in examples)
+
+
+def test_shape_mix_sets_the_bucket_shares() -> None:
+    buckets = parse_shape_mix("1=0.1, 7+=0.3,3-6=0.6")
+    assert [label for label, *_ in buckets] == [label for label, *_ in SHAPE_BUCKETS]
+    assert {label: share for label, _low, _high, share in buckets} == {"1": 0.1, "2": 0.0, "3-6": 0.6, "7+": 0.3}
+    run = generate_offline({"train": 60}, 3, generator=OfflineGenerator(buckets=buckets))
+    sizes = Counter(len(parse_plan(e.plan).tool_actions) for e in run.splits["train"])
+    assert sizes[2] == 0 and sum(n for size, n in sizes.items() if size >= 7) == 18
+    for bad in ("1=x", "8=0.5", "1", "1=-1", "1=0,2=0", "1=nan"):
+        with pytest.raises(ConfigError, match="--shape-mix"):
+            parse_shape_mix(bad)

@@ -50,6 +50,7 @@ from pocketagent.finetune.trainer import (
     TrainConfig,
     _autocast,
     _loss,
+    _warm_start_state,
     evaluate_loss,
     finalize_from_checkpoint,
     shared_prefix_length,
@@ -496,3 +497,10 @@ def test_train_run_checkpoint_loads_weights_only_and_resume_matches_a_straight_r
         train(config("warm-rank", init_from=run, rank=8), registry, tokenizer, model_loader=loader)
     with pytest.raises(ConfigError, match="no checkpoint"):
         train(config("warm-none", init_from=tmp_path / "nowhere"), registry, tokenizer, model_loader=loader)
+    # A peft export (what ships next to the adapter) is a warm start too: the same weights, in fp16.
+    from_peft = _warm_start_state(run / PEFT_DIR, saved["config"]["rank"])
+    assert from_peft.keys() == saved["adapter"].keys()
+    for key, tensor in saved["adapter"].items():
+        assert torch.allclose(from_peft[key], tensor, atol=1e-3, rtol=1e-2), key
+    with pytest.raises(ConfigError, match="rank"):
+        _warm_start_state(run / PEFT_DIR, saved["config"]["rank"] + 1)

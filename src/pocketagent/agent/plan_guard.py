@@ -15,6 +15,8 @@ reaches the executor:
 - dates are grounded in the request: when its only day expression is a bare weekday ("on Friday
   at 3", "sat 10am"), every date argument lands on that weekday's next occurrence after today
   (`REPAIR`, the time of day kept), since a 135M model often copies the wrong day of the week.
+- arguments the request states outright (a quoted phrase, "all-day", one stated duration) are
+  put right (`REPAIR`, see `agent.said_repairs`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from pocketagent.agent.said_repairs import SaidRepairs
 from pocketagent.plan.language import REFERENCE, Action, render_value
 from pocketagent.plan.said_days import day_phrases
 from pocketagent.text import normalize_name
@@ -168,9 +171,11 @@ class PlanGuard:
     _tools: dict[int, str] = field(default_factory=dict)  # tool of each accepted action, by id
     _count: int = 0
     _weekday: datetime | None = None
+    _said: SaidRepairs = field(init=False)
 
     def __post_init__(self) -> None:
         self._weekday = said_weekday(self.request, self.now)
+        self._said = SaidRepairs(self.request, self.registry)
 
     def check(self, action: Action) -> Check:
         """ACCEPT the action, STOP the plan before it, REJECT the plan, or REPAIR the action's dates."""
@@ -197,11 +202,16 @@ class PlanGuard:
             if repaired is None:
                 return Check(Verdict.REJECT, reason)
             reason = f"{reason}; moved to the coming week"
+        if repaired is not None and not reason:
+            reason = f"dates moved to the {self._weekday:%A} the request names"
+        stated, change = self._said.repair(repaired or action)
+        if change:
+            repaired, reason = stated, "; ".join(filter(None, (reason, change)))
         self._seen.add(key)
         self._tools[action.id] = action.tool
         self._count += 1
         if repaired is not None:
-            return Check(Verdict.REPAIR, reason or f"dates moved to the {self._weekday:%A} the request names", repaired)
+            return Check(Verdict.REPAIR, reason, repaired)
         return Check(Verdict.ACCEPT)
 
     def _unasked_recipient(self, action: Action) -> str:

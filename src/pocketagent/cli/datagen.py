@@ -80,13 +80,20 @@ def offline(
     workers: Annotated[
         int, typer.Option(min=1, help="Processes making candidates (output does not depend on it).")
     ] = 1,
+    shape_mix: Annotated[
+        str | None,
+        typer.Option(
+            "--shape-mix",
+            help='Share of each plan-size bucket, e.g. "1=0.15,2=0.25,3-6=0.35,7+=0.25" (default: 0.20/0.28/0.38/0.14).',
+        ),
+    ] = None,
     holdout: HoldoutOpt = None,
     no_holdout: NoHoldoutOpt = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a checked dataset offline from compositional scenarios (no LLM needed)."""
-    from pocketagent.data.generate.offline import generate_offline
+    from pocketagent.data.generate.offline import OfflineGenerator, generate_offline, parse_shape_mix
 
     try:
         paths = [] if no_holdout else (holdout if holdout else default_holdout_paths())
@@ -108,9 +115,15 @@ def offline(
             "--seed",
             str(seed),
         ]
+        generator = None
+        if shape_mix is not None:
+            generator = OfflineGenerator(buckets=parse_shape_mix(shape_mix))
+            args += ["--shape-mix", shape_mix]
         started = time.perf_counter()
         with _progress(sum(sizes.values()), "generating", quiet) as advance:
-            run = generate_offline(sizes, seed, workers, queries, progress=advance, command=command_line(args))
+            run = generate_offline(
+                sizes, seed, workers, queries, generator=generator, progress=advance, command=command_line(args)
+            )
         written = write_dataset(out, run)
         seconds = time.perf_counter() - started
     except PocketAgentError as error:

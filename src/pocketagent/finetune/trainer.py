@@ -22,6 +22,7 @@ from typing import Any
 from pocketagent.errors import ConfigError
 from pocketagent.finetune.card import (
     CHECKS_LOG,
+    PEFT_DIR,
     TRAIN_LOG,
     export_peft,
     plot_loss_curve,
@@ -146,20 +147,45 @@ def _loss(model: Any, batch: list[Sequence], prefix: tuple[int, ...] = ()) -> An
 
 
 def _warm_start_state(source: Path, rank: int) -> dict[str, Any]:
-    """Adapter weights of an earlier run (a run directory or its checkpoint.pt) to continue from.
+    """Adapter weights of an earlier run to continue from.
 
-    Only the weights carry over: the optimizer state and the LR schedule start fresh, so a second
-    run can train on new data with its own schedule.
+    `source` is a run directory or its checkpoint.pt, or a peft export (a `peft/` folder, or a
+    folder holding one, such as the shipped adapter's). Only the weights carry over: the
+    optimizer state and the LR schedule start fresh, so a second run can train on new data
+    with its own schedule.
     """
     import torch
 
     path = source / CHECKPOINT if source.is_dir() else source
     if not path.is_file():
-        raise ConfigError(f"no checkpoint to start from at {path}")
+        peft_dir = next((d for d in (source, source / PEFT_DIR) if (d / "adapter_model.safetensors").is_file()), None)
+        if peft_dir is None:
+            raise ConfigError(f"no checkpoint or peft adapter to start from at {source}")
+        return _peft_state(peft_dir, rank)
     saved = torch.load(path, weights_only=True)
     if int(saved["config"]["rank"]) != rank:
         raise ConfigError(f"{path} has LoRA rank {saved['config']['rank']}, this run {rank}: use the same --rank")
     return saved["adapter"]
+
+
+def _peft_state(peft_dir: Path, rank: int) -> dict[str, Any]:
+    """The "<layer>.<module>.lora_a|lora_b" state of a peft export (the inverse of `export_peft`)."""
+    import re
+
+    from safetensors.torch import load_file
+
+    config = json.loads((peft_dir / "adapter_config.json").read_text(encoding="utf-8"))
+    if int(config.get("r", -1)) != rank:
+        raise ConfigError(f"{peft_dir} has LoRA rank {config.get('r')}, this run {rank}: use the same --rank")
+    state: dict[str, Any] = {}
+    pattern = re.compile(r"base_model\.model\.model\.layers\.(\d+)\.(.+)\.lora_([AB])\.weight")
+    for key, tensor in load_file(str(peft_dir / "adapter_model.safetensors")).items():
+        match = pattern.fullmatch(key)
+        if match is None:
+            raise ConfigError(f"{peft_dir}: unexpected tensor {key} in the peft adapter")
+        layer, module, letter = match.groups()
+        state[f"{layer}.{module}.lora_{letter.lower()}"] = tensor.float()
+    return state
 
 
 def _lr_at(step: int, total: int, config: TrainConfig) -> float:
@@ -346,7 +372,7 @@ def train(
 
     started = time.perf_counter()
     model.train()
-    log = (out / LOG).open("a", encoding="utf-8")
+    log = (out / LOG).open("a", encoding="utf-8", buffering=1)  # line-buffered: `tail -f` shows each step
     trained_tokens = 0
     try:
         while step < total_steps:

@@ -248,7 +248,7 @@ def forward(scene: Scene) -> str:
     attach_words, attachments, _ = _attachment(scene, 0.1)
     group, people = scene.pick_people(3, literal="email", literal_p=0.15)
     recipients = [b.email_of(p) for p in group]
-    cc_words, cc = _cc(scene, 0.15)
+    cc_words, cc = _cc(scene, 0.25)
     note_words, note = "", ""
     if scene.chance(0.35):
         note = rng.choice(pools.FORWARD_NOTES)
@@ -266,6 +266,10 @@ def forward(scene: Scene) -> str:
             f"share this email with {people}{attached}{note_words}{cc_words}",
             f"send this one on to {people}{attached}{note_words}{cc_words}",
             f"pass this message along to {people}{attached}{cc_words}{note_words}",
+            f"send the email I have open to {people}{note_words}{cc_words}{attached}",
+            f"loop {people} in on this email{attached}{note_words}{cc_words}",
+            f"send {people} a copy of this email{attached}{cc_words}{note_words}",
+            f"get this email over to {people}{cc_words}{note_words}{attached}",
         )
         + _forward_context_first(group, people, attached + note_words + cc_words)
     )

@@ -27,6 +27,7 @@ from pocketagent.data.generate.scenarios import ScenarioSet
 from pocketagent.data.generate.scene import Scene
 from pocketagent.data.generate.timeexpr import fmt, sample_now
 from pocketagent.data.pipeline import DatasetRun, build_dataset
+from pocketagent.errors import ConfigError
 from pocketagent.tools.builtin import builtin_registry
 from pocketagent.tools.registry import ToolRegistry
 
@@ -46,6 +47,30 @@ def shape_bucket(action_count: int) -> str:
         if low <= action_count <= high:
             return label
     return "7+" if action_count > 7 else "1"
+
+
+def parse_shape_mix(text: str) -> tuple[tuple[str, int, int, float], ...]:
+    """Buckets of `SHAPE_BUCKETS` with the shares of "1=0.15,2=0.25,3-6=0.35,7+=0.25".
+
+    Buckets left out get share 0; the shares are relative (they need not sum to 1).
+    """
+    known = {label: (low, high) for label, low, high, _share in SHAPE_BUCKETS}
+    shares: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        label, sep, value = part.partition("=")
+        label = label.strip()
+        if not sep or label not in known:
+            raise ConfigError(f"--shape-mix: {part!r} is not BUCKET=SHARE with BUCKET one of {', '.join(known)}")
+        try:
+            share = float(value)
+        except ValueError:
+            raise ConfigError(f"--shape-mix: {value.strip()!r} is not a number") from None
+        if not share >= 0 or share == float("inf"):
+            raise ConfigError(f"--shape-mix: the share of {label} must be a finite number >= 0")
+        shares[label] = share
+    if not any(shares.values()):
+        raise ConfigError("--shape-mix: at least one bucket needs a share above 0")
+    return tuple((label, low, high, shares.get(label, 0.0)) for label, (low, high) in known.items())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,107 @@
+"""Arguments the request states outright are put right before an action runs (agent.said_repairs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pocketagent.agent.plan_guard import PlanGuard, Verdict
+from pocketagent.agent.said_repairs import SaidRepairs, quoted_phrases, said_all_day, said_durations
+from pocketagent.plan.language import parse_plan
+from pocketagent.tools.builtin import builtin_registry
+
+NOW = datetime(2026, 11, 30, 9, 0, 0)
+
+
+def _guarded(request: str, plan_text: str) -> list[tuple[str, tuple]]:
+    """(verdict, args) of each action of the plan, checked in order by a fresh guard."""
+    guard = PlanGuard(request, NOW, builtin_registry())
+    results = []
+    for action in parse_plan(plan_text).tool_actions:
+        check = guard.check(action)
+        results.append((check.verdict, (check.action or action).args))
+    return results
+
+
+def test_durations_read_off_the_request() -> None:
+    assert said_durations("zoom with Bo on Dec 3 at 11, 30 minutes") == {30}
+    assert said_durations("a two hour workshop") == {120}
+    assert said_durations("an hour and a half with the team") == {90}
+    assert said_durations("a 45-min call") == {45}
+    assert said_durations("1.5 hours") == {90}
+    # A time from now and an offset are not lengths.
+    assert said_durations("remind me in 30 minutes") == set()
+    assert said_durations("ping me 10 minutes before the call") == set()
+    assert said_durations("lunch at 12:30 tomorrow") == set()
+
+
+def test_quotes_and_all_day() -> None:
+    assert quoted_phrases('add "call plumber re: water heater" to Home') == ["call plumber re: water heater"]
+    assert quoted_phrases("note: 'try the trail' please, I'm off") == ["try the trail"]
+    assert quoted_phrases("I'm late, don't wait") == []
+    assert said_all_day("an all-day reminder") and said_all_day("all day Friday")
+    assert not said_all_day("remind me at 9")
+
+
+def test_a_cut_quote_becomes_the_whole_phrase() -> None:
+    request = 'in my Household folder, add "call plumber re: water heater" to the Home note'
+    plan = '1. append_note_content("Home", "call plumber", "Household")\n2. join()<END_OF_PLAN>'
+    [(verdict, args)] = _guarded(request, plan)
+    assert verdict is Verdict.REPAIR
+    assert args == ("Home", "call plumber re: water heater", "Household")
+
+
+def test_a_person_is_never_extended_to_a_quote() -> None:
+    request = 'text Ana "Ana is running late"'
+    plan = '1. get_phone_number("Ana")\n2. send_sms(["$1"], "Ana is running late")\n3. join()<END_OF_PLAN>'
+    assert [verdict for verdict, _ in _guarded(request, plan)] == [Verdict.ACCEPT, Verdict.ACCEPT]
+
+
+def test_all_day_follows_the_request() -> None:
+    said = 'put "pay the water bill" on my Bills list as an all-day reminder for Dec 1'
+    plan = '1. create_reminder("Pay the water bill", "2026-12-01 00:00:00", "", "Bills", 0, False)\n2. join()<END_OF_PLAN>'
+    [(verdict, args)] = _guarded(said, plan)
+    assert verdict is Verdict.REPAIR and args[5] is True
+    unsaid = "remind me Dec 1 to pay the water bill"
+    plan = '1. create_reminder("Pay the water bill", "2026-12-01 00:00:00", "", "", 0, True)\n2. join()<END_OF_PLAN>'
+    [(verdict, args)] = _guarded(unsaid, plan)
+    assert verdict is Verdict.REPAIR and args[5] is False
+    # Said, but this reminder has a time of day: left as it is.
+    plan = '1. create_reminder("Pay the water bill", "2026-12-01 09:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>'
+    assert _guarded(said, plan)[0][0] is Verdict.ACCEPT
+
+
+def test_the_event_showing_a_meeting_link_ends_with_the_stated_duration() -> None:
+    request = "I need an investor update call on Zoom, Dec 3 at 11, 30 minutes. Block it on my Work calendar too."
+    plan = (
+        '1. get_zoom_meeting_link("Investor update", "2026-12-03 11:00:00", 30, [])\n'
+        '2. create_calendar_event("Investor update", "2026-12-03 11:00:00", "2026-12-03 12:00:00", "$1", [], "", "Work")\n'
+        "3. join()<END_OF_PLAN>"
+    )
+    results = _guarded(request, plan)
+    assert results[0][0] is Verdict.ACCEPT
+    assert results[1][0] is Verdict.REPAIR and results[1][1][2] == "2026-12-03 11:30:00"
+
+
+def test_no_stated_duration_leaves_the_event_alone() -> None:
+    request = "zoom with Bo Dec 3 at 11 and put it on my calendar"
+    plan = (
+        '1. get_email_address("Bo")\n'
+        '2. get_zoom_meeting_link("Bo", "2026-12-03 11:00:00", 60, ["$1"])\n'
+        '3. create_calendar_event("Bo", "2026-12-03 11:00:00", "2026-12-03 12:30:00", "$2", [], "", None)\n'
+        "4. join()<END_OF_PLAN>"
+    )
+    assert all(verdict is Verdict.ACCEPT for verdict, _ in _guarded(request, plan))
+
+
+@given(st.text(max_size=200))
+def test_reading_any_request_is_total(request: str) -> None:
+    """No request makes the readers raise, and a repair never changes the tool or the arity."""
+    said_durations(request)
+    quoted_phrases(request)
+    repairs = SaidRepairs(request, builtin_registry())
+    action = parse_plan('1. create_note("x", "y", "Notes")\n2. join()<END_OF_PLAN>').tool_actions[0]
+    repaired, _ = repairs.repair(action)
+    assert repaired.tool == action.tool and len(repaired.args) == len(action.args)
