@@ -37,3 +37,21 @@ def normalize_name(text: str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = re.sub(r"['’ʼ`]", "", text)
     return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+# Numbers as people say them in durations and counts ("fifty minutes", "two hours").
+NUMBER_WORDS = {
+    2: "two",
+    3: "three",
+    4: "four",
+    5: "five",
+    6: "six",
+    10: "ten",
+    15: "fifteen",
+    20: "twenty",
+    30: "thirty",
+    40: "forty",
+    45: "forty-five",
+    50: "fifty",
+    90: "ninety",
+}

@@ -88,7 +88,7 @@ def test_names_match_across_case_accents_and_punctuation() -> None:
 
 
 def test_last_attempt_moves_a_past_day_to_the_coming_week_and_keeps_the_duration() -> None:
-    g = PlanGuard("review on the 27th at 3", MONDAY, builtin_registry(), repair_dates=True)
+    g = PlanGuard("review on the 27th at 3 and pay on the 16th at 9am", MONDAY, builtin_registry(), repair_dates=True)
     last_friday = Action(1, "create_calendar_event", ("Review", "2026-11-27 15:00:00", "2026-11-27 16:30:00", "", [], "", None))
     check = g.check(last_friday)
     assert check.verdict is Verdict.REPAIR and check.action is not None

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pocketagent.agent.plan_guard import PlanGuard, Verdict
-from pocketagent.agent.said_repairs import SaidRepairs, quoted_phrases, said_all_day, said_durations
+from pocketagent.agent.said_repairs import SaidRepairs, quoted_phrases, said_all_day, said_durations, said_times
 from pocketagent.plan.language import parse_plan
 from pocketagent.tools.builtin import builtin_registry
 
@@ -35,6 +35,20 @@ def test_durations_read_off_the_request() -> None:
     assert said_durations("remind me in 30 minutes") == set()
     assert said_durations("ping me 10 minutes before the call") == set()
     assert said_durations("lunch at 12:30 tomorrow") == set()
+    assert said_durations("a fifty minute sync") == {50}
+    assert said_durations("I'm running 10 minutes late") == set()
+
+
+def test_clock_times_follow_the_data_conventions() -> None:
+    assert said_times("lunch friday at noon") == {(12, 0)}
+    assert said_times("remind me tomorrow at 7") == {(19, 0)}  # 1-7 without am/pm are pm
+    assert said_times("at 9 in the morning") == {(9, 0)} and said_times("tonight at 8") == {(20, 0)}
+    assert said_times("Dec 8 from 2 to 3pm") == {(14, 0), (15, 0)}
+    assert said_times("Wednesday 10 to 11") == {(10, 0), (11, 0)}
+    assert said_times("mon 07:30") == {(7, 30)} and said_times("7:30") == {(19, 30)}
+    assert said_times("half past 4") == {(16, 30)}
+    assert said_times("directions to 1 Market St") == set()  # an address, not a time
+    assert said_times("remind me in 2 hours, call at 3") == set()  # a time from now: the model's to place
 
 
 def test_quotes_and_all_day() -> None:
@@ -105,3 +119,39 @@ def test_reading_any_request_is_total(request: str) -> None:
     action = parse_plan('1. create_note("x", "y", "Notes")\n2. join()<END_OF_PLAN>').tool_actions[0]
     repaired, _ = repairs.repair(action)
     assert repaired.tool == action.tool and len(repaired.args) == len(action.args)
+
+
+def test_a_start_time_the_request_never_says_moves_to_the_one_it_says() -> None:
+    request = "put lunch with Sven at Tartine on friday at noon on my calendar and invite him"
+    plan = (
+        '1. get_email_address("Sven")\n'
+        '2. create_calendar_event("Lunch", "2026-12-04 18:00:00", "2026-12-04 19:00:00", "Tartine", ["$1"], "", None)\n'
+        "3. join()<END_OF_PLAN>"
+    )
+    results = _guarded(request, plan)
+    assert results[1][0] is Verdict.REPAIR
+    assert results[1][1][1:3] == ("2026-12-04 12:00:00", "2026-12-04 13:00:00")  # the end moves with it
+    # The other half of the day: "at 7" is 19:00.
+    plan = '1. create_reminder("Call Oma", "2026-12-01 07:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>'
+    assert _guarded("remind me tomorrow at 7 to call Oma", plan)[0][1][1] == "2026-12-01 19:00:00"
+    # Two said times, and the start is neither nor their other half: left to the model.
+    plan = '1. create_reminder("Pay", "2026-12-01 13:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>'
+    assert _guarded("remind me tomorrow at 9am to pay and at 5pm to call", plan)[0][0] is Verdict.ACCEPT
+
+
+def test_lookups_take_the_bare_name_and_file() -> None:
+    plan = '1. get_phone_number("Noor\'s")\n2. join()<END_OF_PLAN>'
+    assert _guarded("what's Noor's phone number", plan)[0][1] == ("Noor",)
+    plan = '1. open_and_get_file_path("quarterly report.pdf")\n2. join()<END_OF_PLAN>'
+    assert _guarded("open quarterly report.pdf", plan)[0][1] == ("quarterly report",)
+
+
+def test_a_plain_event_takes_the_one_stated_duration() -> None:
+    request = 'block 2 hours on thursday at 1 for "deep work" on my calendar'
+    plan = '1. create_calendar_event("Deep work", "2026-12-03 13:00:00", "2026-12-03 14:00:00", "", [], "", None)\n2. join()<END_OF_PLAN>'
+    [(verdict, args)] = _guarded(request, plan)
+    assert verdict is Verdict.REPAIR and args[2] == "2026-12-03 15:00:00"
+    # With a video meeting in the request the duration may be the meeting's: the event is left alone.
+    request = "a 30 minute zoom with Bo at 3 and lunch at noon on my calendar"
+    plan = '1. create_calendar_event("Lunch", "2026-11-30 12:00:00", "2026-11-30 13:00:00", "", [], "", None)\n2. join()<END_OF_PLAN>'
+    assert _guarded(request, plan)[0][0] is Verdict.ACCEPT

@@ -1,16 +1,22 @@
 """Argument values the request states outright, put right in the plan before an action runs.
 
 A 135M planner gets the shape of a plan right more often than small facts the user spelled out.
-Three such facts can be read off the request without any model, and each repair only moves an
-argument to what the request says:
+These can be read off the request without any model, by the data conventions
+(data/handwritten-README.md), and each repair only moves an argument to what the request says:
 
 - **Quoted text is one piece.** `add "call plumber re: water heater" to the Home note`: a text
   argument that is the first words of a quoted phrase becomes the whole phrase.
-- **All-day is said or not.** A reminder is all-day only when the user says "all-day" (the data
-  conventions); said, a reminder due at midnight is all-day; not said, it is not.
-- **One stated duration.** "Zoom ... 30 minutes, block it on my calendar": when the request
-  states exactly one duration and the meeting has it, the calendar event that shows the
-  meeting's link at the meeting's start ends when the meeting does.
+- **All-day is said or not.** A reminder is all-day only when the user says "all-day"; said, a
+  reminder due at midnight is all-day; not said, it is not.
+- **One stated duration.** "Zoom ... 30 minutes, block it on my calendar", "block 2 hours on
+  Thursday at 1": when the request states exactly one duration, the calendar event that shows the
+  meeting's link at the meeting's start, or the plan's first event when the request has no video
+  meeting, ends that long after it starts.
+- **Said clock times.** "lunch friday at noon" is 12:00, "tomorrow at 7" is 19:00 (1-7 without
+  am/pm are pm, 8-11 am): a start time the request never says moves to the one it says (or to the
+  other half of the day, when the model read a said hour as am for pm); an end moves with it.
+- **Names and files as looked up.** A contact lookup takes "Noor", not "Noor's"; a file lookup
+  takes "quarterly report", not "quarterly report.pdf" (the search matches any extension).
 """
 
 from __future__ import annotations
@@ -18,23 +24,51 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from pocketagent.plan.language import REFERENCE, Action
-from pocketagent.tools.registry import ToolRegistry
+from pocketagent.text import NUMBER_WORDS
+from pocketagent.tools.registry import Parameter, ToolRegistry
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Tools whose text arguments are names of people: a quote never stands for a person.
 _PERSON_TOOLS = frozenset({"get_phone_number", "get_email_address"})
+# The moment an action happens at (its end, if any, is `end_date`).
+_START_PARAMETERS = ("start_date", "due_date", "start_time")
 _QUOTED = re.compile(r'"([^"\n]+)"|“([^”\n]+)”|(?:(?<=\s)|^)\'([^\'\n]+)\'(?=[\s,.;:!?]|$)')
 _ALL_DAY = re.compile(r"\ball[\s-]?day\b", re.IGNORECASE)
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_COUNTS = {"a": 1, "an": 1, "one": 1, **{word: n for n, word in NUMBER_WORDS.items()}}
+_COUNT_WORDS = "|".join(sorted((re.escape(w) for w in _COUNTS), key=len, reverse=True))
 _DURATION = re.compile(
-    r"(?<![\w:])(?P<count>\d+(?:\.\d+)?|an?|one|two|three|four|five|six|half an?)\s*-?\s*"
+    rf"(?<![\w:])(?P<count>\d+(?:\.\d+)?|half an?|{_COUNT_WORDS})\s*-?\s*"
     r"(?P<unit>hours?|hrs?|h|minutes?|mins?|min|m)\b(?P<half>\s+and\s+a\s+half)?"
-    r"(?!\s+(?:before|early|earlier|late|later|after|ago|from now|prior))",
+    r"(?!\s+(?:before|early|earlier|late|later|after|ago|from now|prior|away|behind|out))",
     re.IGNORECASE,
 )
-_RELATIVE = re.compile(r"\b(?:in|within|every)\s+$", re.IGNORECASE)
+_RELATIVE = re.compile(r"\b(?:in|within|every|for the next)\s+$", re.IGNORECASE)
+_VIDEO_MEETING = re.compile(r"\b(zoom|video|meeting link|call link)\b", re.IGNORECASE)
+_SUFFIXED = re.compile(r"(?<![\d:])(\d{1,2})(?::([0-5]\d))?\s*(a\.?m\.?|p\.?m\.?)(?![a-z])", re.IGNORECASE)
+_RANGE = re.compile(
+    r"(?<![\d:])(\d{1,2})(?::([0-5]\d))?\s*(?:-|–|to|until|till)\s*\d{1,2}(?::[0-5]\d)?\s*(a\.?m\.?|p\.?m\.?)(?![a-z])",
+    re.IGNORECASE,
+)
+_BARE_RANGE = re.compile(
+    r"(?<![\d:$])(\d{1,2})(?::([0-5]\d))?\s*(?:-|–|to|until|till)\s*(\d{1,2})(?::([0-5]\d))?(?![\d:])"
+    r"(?!\s*(?:a\.?m|p\.?m|%|min|hour|hr|day|week|month|people|person|guests?|years?))",
+    re.IGNORECASE,
+)
+_CLOCK = re.compile(r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?!\s*(?:a\.?m|p\.?m))(?![\d:])", re.IGNORECASE)
+_BARE = re.compile(
+    r"\b(?:at|@|from|to|until|till|by|around|about)\s+(\d{1,2})(?![\d:])(?!\s*(?:a\.?m|p\.?m|%|min|hour|hr|day|week|"
+    r"month|people|person|guests?|th\b|st\b|nd\b|rd\b|/|-\d|\.\d|minutes?|hours?|days?))(?P<cue>\s+(?:in the "
+    r"morning|tonight|in the evening|at night|in the afternoon))?",
+    re.IGNORECASE,
+)
+_PAST = re.compile(r"\b(half|quarter)\s+past\s+(\d{1,2})\b", re.IGNORECASE)
+_NOON = re.compile(r"\b(noon|midday)\b", re.IGNORECASE)
+_RELATIVE_TIME = re.compile(r"\bin\s+(?:an?|\d+|" + _COUNT_WORDS + r")\s+(?:hours?|hrs?|minutes?|mins?)\b", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"['’]s$")
+_EXTENSION = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|txt|csv|md|key|pages|numbers|odt|rtf)$", re.IGNORECASE)
 
 
 def quoted_phrases(request: str) -> list[str]:
@@ -50,7 +84,7 @@ def said_all_day(request: str) -> bool:
 def said_durations(request: str) -> set[int]:
     """The distinct durations the request states, in minutes ("30 minutes", "two hours", "an hour and a half").
 
-    "in 30 minutes" (a time, not a length) and "10 minutes before" (an offset) are not durations.
+    "in 30 minutes" (a time, not a length) and "10 minutes late" (an offset) are not durations.
     """
     found: set[int] = set()
     for match in _DURATION.finditer(request):
@@ -61,8 +95,8 @@ def said_durations(request: str) -> set[int]:
             continue  # "a m..." is not a duration
         if count_text.startswith("half"):
             count = 0.5
-        elif count_text in _NUMBER_WORDS:
-            count = _NUMBER_WORDS[count_text]
+        elif count_text in _COUNTS:
+            count = _COUNTS[count_text]
         else:
             count = float(count_text)
         if match.group("half"):
@@ -73,8 +107,73 @@ def said_durations(request: str) -> set[int]:
     return found
 
 
+def _bare_hour(hour: int) -> int:
+    """A clock hour said without am/pm: 1-7 pm, 8-11 am, 12 noon (the data conventions)."""
+    return hour + 12 if 1 <= hour <= 7 else hour
+
+
+def said_times(request: str) -> set[tuple[int, int]]:
+    """The clock times (hour, minute) the request says, resolved by the data conventions.
+
+    Empty when it says none, and when it also gives a time relative to now ("in 2 hours"),
+    which only the model can place.
+    """
+    if _RELATIVE_TIME.search(request):
+        return set()
+    found: set[tuple[int, int]] = set()
+    for match in _SUFFIXED.finditer(request):
+        found |= _with_suffix(int(match.group(1)), int(match.group(2) or 0), match.group(3))
+    for match in _RANGE.finditer(request):  # "2-3pm": the start shares the end's suffix
+        found |= _with_suffix(int(match.group(1)), int(match.group(2) or 0), match.group(3))
+    for match in _BARE_RANGE.finditer(request):  # "Wednesday 10 to 11"
+        for hour_text, minute_text in ((match.group(1), match.group(2)), (match.group(3), match.group(4))):
+            hour = int(hour_text)
+            if 1 <= hour <= 12:
+                found.add((_bare_hour(hour), int(minute_text or 0)))
+    for match in _CLOCK.finditer(request):
+        hour, minute = int(match.group(1)), int(match.group(2))
+        # "07:30" and "19:00" are a 24-hour clock; "7:30" follows the bare-hour rule.
+        found.add((hour if hour >= 13 or match.group(1).startswith("0") else _bare_hour(hour), minute))
+    for match in _BARE.finditer(request):
+        hour = int(match.group(1))
+        if not 1 <= hour <= 12 or re.match(r"\s+[A-Z]", request[match.end(1) :]):
+            continue  # "at 1 Market St" is an address
+        cue = (match.group("cue") or "").lower()
+        if re.search(r"\b(?:tonight|this evening|evening)\s*$", request[: match.start()], re.IGNORECASE):
+            cue = "tonight"  # "tonight at 8"
+        if "morning" in cue:
+            found.add((hour % 12, 0))
+        elif cue:
+            found.add((hour % 12 + 12, 0))
+        else:
+            found.add((_bare_hour(hour), 0))
+    for match in _PAST.finditer(request):
+        hour = int(match.group(2))
+        if 1 <= hour <= 12:
+            found.add((_bare_hour(hour), 30 if match.group(1).lower() == "half" else 15))
+    if _NOON.search(request):
+        found.add((12, 0))
+    return found
+
+
+def _with_suffix(hour: int, minute: int, suffix: str) -> set[tuple[int, int]]:
+    if not 1 <= hour <= 12:
+        return set()
+    pm = suffix.lower().startswith("p")
+    return {((hour % 12) + (12 if pm else 0), minute)}
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value.strip(), DATE_FORMAT)
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -86,6 +185,8 @@ class SaidRepairs:
     _quotes: list[str] = field(default_factory=list)
     _all_day: bool = False
     _duration: int | None = None
+    _times: set[tuple[int, int]] = field(default_factory=set)
+    _video: bool = False
     _actions: dict[int, Action] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -93,6 +194,8 @@ class SaidRepairs:
         self._all_day = said_all_day(self.request)
         durations = said_durations(self.request)
         self._duration = durations.pop() if len(durations) == 1 else None
+        self._times = said_times(self.request)
+        self._video = _VIDEO_MEETING.search(self.request) is not None
 
     def repair(self, action: Action) -> tuple[Action, str]:
         """The action with stated facts put right, and what changed ("" when nothing did).
@@ -105,11 +208,22 @@ class SaidRepairs:
         args = list(action.args)
         params = self.registry.get(action.tool).parameters
         for index, (param, value) in enumerate(zip(params, args)):
-            if param.verbatim and action.tool not in _PERSON_TOOLS and isinstance(value, str):
-                whole = self._whole_quote(value)
-                if whole is not None:
-                    args[index] = whole
-                    changes.append(f"{param.name} is the whole quoted phrase")
+            if not param.verbatim or not isinstance(value, str) or REFERENCE.search(value):
+                continue
+            if action.tool in _PERSON_TOOLS:
+                if _POSSESSIVE.search(value.strip()) and _POSSESSIVE.sub("", value.strip()):
+                    args[index] = _POSSESSIVE.sub("", value.strip())
+                    changes.append(f"{param.name} without the possessive")
+                continue
+            if param.name == "file_name" and _EXTENSION.search(value.strip()) and _EXTENSION.sub("", value.strip()):
+                args[index] = _EXTENSION.sub("", value.strip())
+                changes.append("file name without its extension (the search matches any)")
+                continue
+            whole = self._whole_quote(value)
+            if whole is not None:
+                args[index] = whole
+                changes.append(f"{param.name} is the whole quoted phrase")
+        changes += self._said_time(params, args)
         if action.tool == "create_reminder":
             changes += self._reminder(params, args)
         if action.tool == "create_calendar_event":
@@ -120,16 +234,38 @@ class SaidRepairs:
 
     def _whole_quote(self, value: str) -> str | None:
         words = _words(value)
-        if not words or REFERENCE.search(value):
+        if not words:
             return None
         for quote in self._quotes:
             quoted = _words(quote)
             if len(words) < len(quoted) and quoted[: len(words)] == words:
                 # Keep the case the model gave the first letter (titles start upper case).
-                return (value.lstrip()[0] + quote[1:]) if value.strip() else quote
+                return value.lstrip()[0] + quote[1:]
         return None
 
-    def _reminder(self, params: tuple, args: list) -> list[str]:
+    def _said_time(self, params: tuple[Parameter, ...], args: list[Any]) -> list[str]:
+        names = [p.name for p in params]
+        start_name = next((n for n in _START_PARAMETERS if n in names), None)
+        if start_name is None or not self._times:
+            return []
+        start = _moment(args[names.index(start_name)])
+        if start is None or (start.hour, start.minute) == (0, 0) or (start.hour, start.minute) in self._times:
+            return []
+        flipped = ((start.hour + 12) % 24, start.minute)
+        if flipped in self._times:
+            target = flipped
+        elif len(self._times) == 1:
+            (target,) = self._times
+        else:
+            return []  # several said times and none is this one's: which was meant is a guess
+        moved = start.replace(hour=target[0], minute=target[1])
+        shift = moved - start
+        args[names.index(start_name)] = moved.strftime(DATE_FORMAT)
+        if "end_date" in names and (end := _moment(args[names.index("end_date")])) is not None:
+            args[names.index("end_date")] = (end + shift).strftime(DATE_FORMAT)
+        return [f"{start_name} at {moved:%H:%M}, the time the request says"]
+
+    def _reminder(self, params: tuple[Parameter, ...], args: list[Any]) -> list[str]:
         names = [p.name for p in params]
         if "all_day" not in names or "due_date" not in names:
             return []
@@ -143,24 +279,25 @@ class SaidRepairs:
         args[flag] = wanted
         return ["all-day as the request says" if wanted else "not all-day: the request does not say so"]
 
-    def _event_end(self, params: tuple, args: list) -> list[str]:
+    def _event_end(self, params: tuple[Parameter, ...], args: list[Any]) -> list[str]:
         if self._duration is None:
             return []
         names = [p.name for p in params]
-        start, end, location = (args[names.index(n)] for n in ("start_date", "end_date", "location"))
+        start, location = args[names.index("start_date")], args[names.index("location")]
         link = REFERENCE.fullmatch(location.strip()) if isinstance(location, str) else None
-        if link is None:
+        if link is not None:
+            meeting = self._actions.get(int(link.group(1) or link.group(2)))
+            if meeting is None or meeting.tool != "get_zoom_meeting_link" or len(meeting.args) < 3:
+                return []
+            if meeting.args[1] != start or meeting.args[2] != self._duration:
+                return []
+        elif self._video or any(a.tool == "create_calendar_event" for a in self._actions.values()):
+            return []  # the duration may be the meeting's, or another event's
+        begin = _moment(start)
+        if begin is None:
             return []
-        meeting = self._actions.get(int(link.group(1) or link.group(2)))
-        if meeting is None or meeting.tool != "get_zoom_meeting_link" or len(meeting.args) < 3:
+        wanted = (begin + timedelta(minutes=self._duration)).strftime(DATE_FORMAT)
+        if args[names.index("end_date")] == wanted:
             return []
-        if meeting.args[1] != start or meeting.args[2] != self._duration:
-            return []
-        try:
-            wanted = (datetime.strptime(str(start).strip(), DATE_FORMAT) + timedelta(minutes=self._duration))
-        except ValueError:
-            return []
-        if end == wanted.strftime(DATE_FORMAT):
-            return []
-        args[names.index("end_date")] = wanted.strftime(DATE_FORMAT)
-        return [f"ends when the {self._duration}-minute meeting does"]
+        args[names.index("end_date")] = wanted
+        return [f"ends {self._duration} minutes after it starts, as the request says"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pocketagent.data.example import NOW_FORMAT
+from pocketagent.text import NUMBER_WORDS
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_SHORT = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -32,21 +33,6 @@ MONTHS = (
     "December",
 )
 MONTH_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-NUMBER_WORDS = {
-    2: "two",
-    3: "three",
-    4: "four",
-    5: "five",
-    6: "six",
-    10: "ten",
-    15: "fifteen",
-    20: "twenty",
-    30: "thirty",
-    40: "forty",
-    45: "forty-five",
-    50: "fifty",
-    90: "ninety",
-}
 
 
 def fmt(moment: datetime) -> str:
