@@ -21,9 +21,10 @@ from pocketagent.data.formats import read_queries, write_jsonl
 from pocketagent.data.splits import CandidateLike, GenerationError, assign_splits, bucket_quotas, collect
 from pocketagent.tools.registry import ToolRegistry
 
-# Where the hand-written eval set may live, relative to the working directory; checked for leakage.
+# Where the hand-written eval sets may live, relative to the working directory; checked for leakage.
 DEFAULT_HOLDOUT_PATHS = (
     Path("data/handwritten-dev.jsonl"),
+    Path("data/handwritten-check.jsonl"),
     Path("../shared/data/handwritten-dev.jsonl"),
     Path("/work/shared/data/handwritten-dev.jsonl"),
 )
