@@ -81,3 +81,35 @@ class ToolRagError(PocketAgentError):
 
 class EmbedderError(ToolRagError):
     """The sentence-embedding model or its tokenizer is missing or cannot be loaded."""
+
+
+class HistoryError(PocketAgentError):
+    """The run history database cannot be opened, read or written (damaged, locked, newer schema)."""
+
+
+class McpServerError(PocketAgentError):
+    """An external MCP server (`mcp_servers`) could not be started, did not answer in time, or broke off."""
+
+
+class ServerError(PocketAgentError):
+    """A request `pocketagent serve` refuses; `status` is the HTTP status it answers with."""
+
+    status: int = 400
+
+
+class TooManyRunsError(ServerError):
+    """`max_concurrent_runs` runs are already in progress."""
+
+    status = 429
+
+
+class UnknownConfirmationError(ServerError):
+    """A confirmation answer for a request that is not pending (answered, timed out, run ended)."""
+
+    status = 404
+
+
+class ChatRequestError(ServerError):
+    """A chat-completions request the server cannot act on (bad tools, tool results matching no call)."""
+
+    status = 400

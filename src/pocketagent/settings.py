@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -24,7 +24,9 @@ from pocketagent.errors import ConfigError
 
 NOW_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Never shown by `pocketagent config`; set them in the environment (POCKETAGENT_SMTP_PASSWORD, ...).
-SECRET_SETTINGS = ("openai_api_key", "dav_password", "smtp_password", "zoom_access_token", "zoom_client_secret")
+SECRET_SETTINGS = (
+    "openai_api_key", "dav_password", "smtp_password", "zoom_access_token", "zoom_client_secret", "api_token",
+)
 SECRET_MASK = "********"
 
 
@@ -48,6 +50,26 @@ def available_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # macOS has no sched_getaffinity
         return max(1, os.cpu_count() or 1)
+
+
+class McpServerConfig(BaseModel):
+    """One external MCP server (stdio) whose tools the planner may use: an entry of `mcp_servers`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_-]*$",
+        description="short name: shown in messages, and the prefix of its tools' names where they are taken",
+    )
+    command: str = Field(min_length=1, description="the program that serves MCP on stdio, e.g. python, npx, uvx")
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict, description="extra environment variables for the server")
+    cwd: Path | None = Field(None, description="its working directory (default: the current one)")
+    prefix: bool = Field(
+        False, description="name all its tools <name>_<tool> (default: only those whose name is taken)"
+    )
+    startup_timeout_s: float = Field(60.0, gt=0, description="how long starting it and listing its tools may take")
+    timeout_s: float = Field(30.0, gt=0, description="how long each of its tool calls may take")
 
 
 class Settings(BaseSettings):
@@ -102,13 +124,29 @@ class Settings(BaseSettings):
     tool_timeout_s: float = Field(30.0, gt=0)
     max_replans: int = Field(1, ge=0, le=5)
 
+    # Run history (`pocketagent logs`)
+    history: bool = Field(True, description="log every run (request, plan, actions, answer, timings) to history_path")
+    history_path: Path | None = Field(
+        None, description="the run history SQLite file (default: <home>/state/history.sqlite)"
+    )
+
     # Tools: modules or .py files defining register_tools(registry)
     plugins: list[str] = Field(default_factory=list)
+    # Tools of external MCP servers (docs/mcp.md): [[mcp_servers]] tables in the config file
+    mcp_servers: list[McpServerConfig] = Field(
+        default_factory=list, description="external MCP servers (stdio) whose tools the planner may call"
+    )
 
     # Data backends and side effects
     apps: str = Field("workspace", description="app provider: workspace (your data, per-app backends below) or recorder")
     dry_run: bool = False
     send: bool = Field(False, description="really send email/SMS (default: drafts and the SMS outbox)")
+    confirm: Literal["never", "side_effects"] = Field(
+        "never",
+        description="side_effects: every tool that writes (sends, creates) waits for the user's yes first "
+        "(`pocketagent serve` asks over its event stream; where nothing can ask, such actions are skipped)",
+    )
+    confirm_timeout_s: float = Field(120.0, gt=0, description="an unanswered confirmation counts as no after this")
     # Off by default: the embedded 135M model writes worse bodies/summaries than the templates and
     # extractive summaries, and a sub-agent would wait for the model while the planner holds it.
     subagent_llm: bool = Field(
@@ -162,6 +200,15 @@ class Settings(BaseSettings):
     zoom_client_secret: SecretStr | None = None
     zoom_api_url: str = "https://api.zoom.us/v2"
 
+    # HTTP server (`pocketagent serve`)
+    serve_host: str = Field("127.0.0.1", description="address to bind; anything but loopback needs api_token")
+    serve_port: int = Field(8765, ge=0, le=65535)
+    api_token: SecretStr | None = Field(
+        None, description="bearer token the server requires (required when serve_host is not loopback)"
+    )
+    max_concurrent_runs: int = Field(4, ge=1, le=64, description="runs the server takes at once; more get 429")
+    max_request_bytes: int = Field(1_000_000, ge=1024, description="largest request body the server reads (413)")
+
     verbose: bool = False
 
     @field_validator("now", mode="before")
@@ -173,6 +220,15 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"expected 'YYYY-MM-DD HH:MM:SS', got {value!r}") from None
         return value or None
+
+    @field_validator("mcp_servers")
+    @classmethod
+    def _unique_mcp_server_names(cls, servers: list[McpServerConfig]) -> list[McpServerConfig]:
+        names = [server.name for server in servers]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"MCP server names must be unique; repeated: {', '.join(repeated)}")
+        return servers
 
     @field_validator("prompt_cache_dir", mode="before")
     @classmethod
@@ -196,6 +252,8 @@ class Settings(BaseSettings):
         for name in SECRET_SETTINGS:
             if data.get(name) is not None:
                 data[name] = SECRET_MASK
+        for server in data.get("mcp_servers") or []:  # an MCP server's env often holds its API key
+            server["env"] = {key: SECRET_MASK for key in server.get("env") or {}}
         return data
 
     def current_time(self) -> datetime:

@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pocketagent.agent.events import (
     ActionFailed,
@@ -25,7 +25,7 @@ from pocketagent.agent.events import (
     PlanReady,
     Replanning,
 )
-from pocketagent.agent.executor import ActionResult, Executor
+from pocketagent.agent.executor import ActionResult, AskConfirmation, Confirmation, Executor
 from pocketagent.agent.joiner import Joiner, RuleJoiner
 from pocketagent.agent.planner import Planner, failure_context
 from pocketagent.errors import PlanParseError
@@ -41,6 +41,9 @@ class AgentConfig:
     tool_timeout_s: float = 30.0
     max_replans: int = 1
     dry_run: bool = False
+    # "side_effects": every tool with side_effect=True waits for the user's yes (see Executor).
+    confirm: Literal["never", "side_effects"] = "never"
+    confirm_timeout_s: float = 120.0
 
 
 class Agent:
@@ -60,19 +63,30 @@ class Agent:
         self.joiner = joiner or RuleJoiner()
         self.config = config
 
-    def run(self, request: str, now: datetime) -> AsyncIterator[Event]:
-        """Plan and execute `request`, replanning on model-fixable failures."""
+    def run(self, request: str, now: datetime, ask: AskConfirmation | None = None) -> AsyncIterator[Event]:
+        """Plan and execute `request`, replanning on model-fixable failures.
+
+        With `confirm = "side_effects"`, `ask` is how this run asks the user before a side
+        effect (see `AskConfirmation`); without it such actions are skipped.
+        """
         if not request.strip():
             raise ValueError("empty request")
         if self.planner is None:
             raise RuntimeError("this agent has no planner; use run_plan()")
         planner = self.planner
-        return self._events(lambda emit: self._plan_and_run(planner, request, now, emit))
+        confirmation = self._confirmation(ask)
+        return self._events(lambda emit: self._plan_and_run(planner, request, now, emit, confirmation))
 
-    def run_plan(self, plan_text: str) -> AsyncIterator[Event]:
+    def run_plan(self, plan_text: str, ask: AskConfirmation | None = None) -> AsyncIterator[Event]:
         """Execute a given plan text (no model). A plan that does not parse raises `PlanParseError`."""
         plan = parse_plan(plan_text)
-        return self._events(lambda emit: self._execute_given(plan, emit))
+        confirmation = self._confirmation(ask)
+        return self._events(lambda emit: self._execute_given(plan, emit, confirmation))
+
+    def _confirmation(self, ask: AskConfirmation | None) -> Confirmation | None:
+        if self.config.confirm == "never":
+            return None
+        return Confirmation(ask, self.config.confirm_timeout_s)
 
     async def _events(self, body: Callable[[Callable[[Event], None]], Awaitable[None]]) -> AsyncIterator[Event]:
         queue: asyncio.Queue[object] = asyncio.Queue()
@@ -97,31 +111,41 @@ class Agent:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    def _executor(self, emit: Callable[[Event], None], memo: dict[tuple[str, str], Any]) -> Executor:
+    def _executor(
+        self, emit: Callable[[Event], None], memo: dict[tuple[str, str], Any], confirmation: Confirmation | None
+    ) -> Executor:
         return Executor(
             self.registry, self.context, emit,
             timeout_s=self.config.tool_timeout_s, dry_run=self.config.dry_run, memo=memo,
+            confirmation=confirmation,
         )
 
-    async def _execute_given(self, plan: Plan, emit: Callable[[Event], None]) -> None:
+    async def _execute_given(
+        self, plan: Plan, emit: Callable[[Event], None], confirmation: Confirmation | None
+    ) -> None:
         emit(PlanReady(text=plan.render(), plan=plan))
-        executor = self._executor(emit, {})
+        executor = self._executor(emit, {}, confirmation)
         for action in plan.tool_actions:
             emit(ActionPlanned.of(action))
             executor.submit(action)
         results = await executor.wait()
         decision = self.joiner.decide(plan, results, replans_left=0)
-        emit(FinalAnswer(decision.answer, ok=decision.ok))
+        emit(FinalAnswer(decision.answer, ok=decision.ok and not _skipped(results)))
 
     async def _plan_and_run(
-        self, planner: Planner, request: str, now: datetime, emit: Callable[[Event], None]
+        self,
+        planner: Planner,
+        request: str,
+        now: datetime,
+        emit: Callable[[Event], None],
+        confirmation: Confirmation | None,
     ) -> None:
         set_current_request(request)  # sub-agents (email/note writers) read it in their tool threads
         replan_context: str | None = None
         memo: dict[tuple[str, str], Any] = {}  # identical calls already done are not repeated on replan
         for attempt in range(self.config.max_replans + 1):
             emit(PlanningStarted(request, attempt))
-            executor = self._executor(emit, memo)
+            executor = self._executor(emit, memo, confirmation)
             last = attempt == self.config.max_replans
             ready = await planner.stream_plan(request, now, emit, executor.submit, replan_context, repair_dates=last)
             results = await executor.wait()
@@ -140,8 +164,13 @@ class Agent:
                 replan_context = failure_context(ready.plan.render(), decision.reason, observations)
                 emit(Replanning(decision.reason, attempt + 1))
                 continue
-            emit(FinalAnswer(decision.answer, ok=decision.ok))
+            emit(FinalAnswer(decision.answer, ok=decision.ok and not _skipped(results)))
             return
+
+
+def _skipped(results: dict[int, ActionResult]) -> bool:
+    # An action skipped without a failure (the user said no to it) still means the request was not done.
+    return any(result.status == "skipped" for result in results.values())
 
 
 @dataclass

@@ -82,6 +82,22 @@ class ActionFailed(Event):
 
 
 @dataclass(frozen=True)
+class ConfirmationRequested(Event):
+    """A side effect waits for the user's yes or no (`confirm = "side_effects"`).
+
+    `id` names this request (answer it with it, e.g. `POST /v1/agent/confirm`); `action_id`
+    is the action's id in the plan; `args` are after `$N` substitution, i.e. exactly what
+    would run. Approved, `ActionStarted` follows; rejected or unanswered in time, `ActionSkipped`.
+    """
+
+    kind: ClassVar[str] = "confirmation_requested"
+    id: str
+    action_id: int
+    tool: str
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
 class ActionSkipped(Event):
     kind: ClassVar[str] = "action_skipped"
     id: int

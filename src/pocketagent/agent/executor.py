@@ -11,6 +11,11 @@ timeout, because a thread cannot be killed and would write after the run reporte
 It is waited for a bounded grace period more and its real outcome is reported; if it is still
 running after that, the failure says the write may still complete and the identical call is
 never issued again in the same run (a replan gets the notice, or the late result).
+
+With a `Confirmation` (setting `confirm = "side_effects"`), a side-effect action asks first:
+it emits `ConfirmationRequested` with its final arguments and waits for the answer; rejected,
+unanswered within the timeout, or with nobody to ask, it is skipped with the reason (and its
+dependents are skipped as usual).
 """
 
 from __future__ import annotations
@@ -22,18 +27,43 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pocketagent.agent.events import ActionFailed, ActionFinished, ActionSkipped, ActionStarted, Event
-from pocketagent.errors import ModelFixableError, PocketAgentError, ToolTimeoutError
+from pocketagent.agent.events import (
+    ActionFailed,
+    ActionFinished,
+    ActionSkipped,
+    ActionStarted,
+    ConfirmationRequested,
+    Event,
+)
+from pocketagent.errors import ModelFixableError, PocketAgentError, ToolError, ToolTimeoutError
 from pocketagent.plan.language import REFERENCE, Action, Value
 from pocketagent.tools.registry import Tool, ToolContext, ToolRegistry
 
 log = logging.getLogger(__name__)
 
 Status = Literal["ok", "failed", "skipped"]
+
+# Asks the user about one side effect. Called right after the request is emitted, so it must
+# register the request before it returns (a client may answer as soon as it sees the event);
+# the awaitable resolves to True (go ahead) or False (skip it).
+AskConfirmation = Callable[[ConfirmationRequested], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Side effects of this run need the user's yes first.
+
+    `ask` is None where nothing can ask (a side effect is then skipped, never run unasked);
+    an answer that does not come within `timeout_s` counts as no.
+    """
+
+    ask: AskConfirmation | None = None
+    timeout_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -146,15 +176,18 @@ class Executor:
         dry_run: bool = False,
         memo: dict[tuple[str, str], Any] | None = None,
         write_grace_s: float | None = None,
+        confirmation: Confirmation | None = None,
     ) -> None:
         """`write_grace_s`: how much longer than its timeout a side-effect tool is waited for
-        before its outcome is given up as unknown (None: the tool's timeout once more)."""
+        before its outcome is given up as unknown (None: the tool's timeout once more).
+        `confirmation`: side effects wait for the user's yes (None: they run unasked)."""
         self.registry = registry
         self.context = context
         self.emit = emit
         self.timeout_s = timeout_s
         self.dry_run = dry_run
         self.write_grace_s = write_grace_s
+        self.confirmation = confirmation
         # Results of identical calls that already succeeded (shared across replans) are reused,
         # so a replan never sends the same email or creates the same event twice. A write whose
         # outcome is still unknown stays here as `InFlight` for the same reason.
@@ -216,6 +249,11 @@ class Executor:
         try:
             args = tuple(substitute(a, {d: self.results[d].result for d in action.dependencies}) for a in action.args)
             tool.validate(args)
+            refusal = await self._confirm(action, tool, args)
+            if refusal is not None:
+                self.emit(ActionSkipped(action.id, action.tool, refusal))
+                self._finish(ActionResult(action.id, action.tool, args, "skipped", error=refusal))
+                return
             self.emit(ActionStarted(action.id, action.tool, args))
             result = await self._call(tool, args)
         except asyncio.CancelledError:
@@ -236,6 +274,36 @@ class Executor:
         duration = time.perf_counter() - started
         self.emit(ActionFinished(action.id, action.tool, args, str(result), duration))
         self._finish(ActionResult(action.id, action.tool, args, "ok", result=result, duration_s=duration))
+
+    async def call(self, tool: Tool, args: tuple[Any, ...]) -> Any:
+        """Call one tool directly, outside a plan (the MCP server's `tools/call`), under this
+        executor's policy: confirmation, dry run, timeouts, the write grace period. The arguments
+        are literal values (no `$N` references are resolved); a wrong call raises
+        `ToolArgumentError`, a side effect that is not confirmed `ToolError` with the reason."""
+        tool.validate(args)
+        refusal = await self._confirm(Action(0, tool.name, args), tool, args)
+        if refusal is not None:
+            raise ToolError(f"{tool.name} was not run: {refusal}")
+        return await self._call(tool, args)
+
+    async def _confirm(self, action: Action, tool: Tool, args: tuple[Any, ...]) -> str | None:
+        """Ask before a side effect when confirmations are on: None to go ahead, else why it is skipped.
+
+        A dry run changes nothing and an identical call done earlier in the run is not issued
+        again (see `_call`), so neither asks.
+        """
+        policy = self.confirmation
+        if policy is None or not tool.side_effect or self.dry_run or (tool.name, repr(args)) in self.memo:
+            return None
+        if policy.ask is None:
+            return "it needs the user's confirmation (confirm = side_effects) and nothing here can ask for it"
+        request = ConfirmationRequested(uuid.uuid4().hex, action.id, tool.name, args)
+        self.emit(request)
+        try:
+            approved = await asyncio.wait_for(policy.ask(request), policy.timeout_s)
+        except (TimeoutError, asyncio.TimeoutError):
+            return f"it was not confirmed within {policy.timeout_s:g} s"
+        return None if approved else "the user rejected it"
 
     async def _call(self, tool: Tool, args: tuple[Any, ...]) -> Any:
         key = (tool.name, repr(args))

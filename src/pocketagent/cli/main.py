@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -20,8 +22,9 @@ from rich.console import Console
 from pocketagent import __version__
 from pocketagent.agent.agent import RunSummary, collect
 from pocketagent.agent.events import Event, PlanReady, PlanToken
+from pocketagent.agent.history import RunLog, RunRecord, model_label
 from pocketagent.cli.output import json_text
-from pocketagent.errors import ConfigError, ModelNotFoundError, PlanParseError, PocketAgentError
+from pocketagent.errors import ConfigError, HistoryError, ModelNotFoundError, PlanParseError, PocketAgentError
 from pocketagent.settings import Settings, default_config_path, load_settings
 
 app = typer.Typer(
@@ -48,6 +51,12 @@ PromptStyleOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the live view.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show plan text, token counts and error details.")]
+
+
+class EventFormat(str, Enum):
+    """How `run --events` prints the event stream."""
+
+    jsonl = "jsonl"
 
 
 def settings_from_flags(**flags: Any) -> Settings:
@@ -135,6 +144,16 @@ def run(
     send: Annotated[bool, typer.Option("--send", help="Really send email/SMS instead of saving drafts.")] = False,
     apps: Annotated[Optional[str], typer.Option("--apps", help="App backends for the tools (e.g. recorder).")] = None,
     json_output: JsonOpt = False,
+    events_format: Annotated[
+        Optional[EventFormat],
+        typer.Option(
+            "--events",
+            help="Print each event as one JSON line as it happens (jsonl), then a summary line; no live view.",
+        ),
+    ] = None,
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="Do not log this run (see pocketagent logs).")
+    ] = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Plan a request and run it, showing actions as they start, finish or fail."""
@@ -142,12 +161,15 @@ def run(
 
     if (request is None) == (plan_file is None):
         raise fail("give either a REQUEST or --plan PLAN.txt")
+    if json_output and events_format is not None:
+        raise fail("give either --json or --events jsonl, not both")
+    events_jsonl = events_format is EventFormat.jsonl
     text = read_request(request) if request is not None else ""
     with handle_errors(verbose):
         settings = settings_from_flags(
             model=model, backend=backend, no_grammar=no_grammar, now=now, verbose=verbose,
             dry_run=dry_run or None, send=send or None, apps=apps, tool_rag=tool_rag,
-            lora=lora, prompt_style=prompt_style,
+            lora=lora, prompt_style=prompt_style, history=False if no_history else None,
         )
         if plan_file is not None:
             try:
@@ -157,21 +179,29 @@ def run(
             except UnicodeDecodeError as exc:
                 raise fail(f"plan file {plan_file} is not UTF-8 text (invalid byte at offset {exc.start})") from None
             agent = build_agent(settings, with_planner=False)
+            recorder = CliRunRecorder(settings, text, model="")  # a given plan: no model
             try:
                 events = agent.run_plan(plan_text)
             except PlanParseError as exc:
-                if not json_output:
+                if not (json_output or events_jsonl):
+                    recorder.seen(PlanReady(text=plan_text, plan=None, error=str(exc)))
+                    recorder.finish()
                     raise
                 # --json always prints its object: a plan that does not parse is reported like
                 # the model's (plan_error set, exit 1), not as a bare stderr line.
                 events = _unparsable(plan_text, str(exc))
         else:
             agent = build_agent(settings)
+            recorder = CliRunRecorder(settings, text, model=model_label(settings))
             events = agent.run(text, settings.current_time())
-        summary = _consume(events, json_output, verbose)
+        summary = recorder.consume(lambda seen: _consume(events, json_output, events_jsonl, verbose, seen))
     result = summary.to_dict()
     if json_output:
         _print_json({"request": text or None, **result})
+    elif events_jsonl:
+        # The last line: the folded run (as --json prints it) and its id in the run history.
+        typer.echo(json_text({"kind": "summary", "request": text or None, **result, "run_id": recorder.run_id},
+                             default=str, indent=None))
     if not result["ok"]:
         raise typer.Exit(1)
 
@@ -181,13 +211,70 @@ async def _unparsable(plan_text: str, error: str) -> AsyncIterator[Event]:
     yield PlanReady(text=plan_text, plan=None, error=error)
 
 
-def _consume(events: Any, json_output: bool, verbose: bool) -> RunSummary:
+def _consume(
+    events: Any, json_output: bool, events_jsonl: bool, verbose: bool, seen: Callable[[Event], None]
+) -> RunSummary:
     from pocketagent.cli.view import LiveRunView
 
+    if events_jsonl:
+
+        def print_line(event: Event) -> None:
+            seen(event)
+            typer.echo(json_text(event.to_dict(), default=str, indent=None))  # echo flushes: lines arrive live
+
+        return asyncio.run(collect(events, print_line))
     if json_output:
-        return asyncio.run(collect(events))
+        return asyncio.run(collect(events, seen))
     with LiveRunView(Console(), verbose=verbose) as view:
-        return asyncio.run(collect(events, view))
+
+        def show(event: Event) -> None:
+            seen(event)
+            view(event)
+
+        return asyncio.run(collect(events, show))
+
+
+class CliRunRecorder:
+    """Logs one `run` to the run history (dry runs too, marked). A history that cannot be
+    written (damaged, locked) costs a warning on stderr, never the run."""
+
+    def __init__(self, settings: Settings, request: str, model: str) -> None:
+        self.log = RunLog.for_settings(settings)
+        self.request, self.model, self.dry_run = request, model, settings.dry_run
+        self.events: list[Event] = []
+        self.run_id: int | None = None
+        self.started_at = datetime.now().astimezone()
+        self._clock = time.monotonic()
+
+    def seen(self, event: Event) -> None:
+        """Keep one event of the run."""
+        self.events.append(event)
+
+    def consume(self, drive: Callable[[Callable[[Event], None]], RunSummary]) -> RunSummary:
+        """Run `drive(on_event)` and log what it saw, also when it fails or is interrupted."""
+        try:
+            summary = drive(self.seen)
+        except KeyboardInterrupt:
+            self.finish("interrupted")
+            raise
+        except Exception as exc:
+            self.finish(str(exc) or type(exc).__name__)
+            raise
+        self.finish()
+        return summary
+
+    def finish(self, error: str | None = None) -> None:
+        """Log the run seen so far (`error`: what ended it early); sets `run_id`."""
+        if self.log is None:
+            return
+        record = RunRecord.from_events(
+            self.request, self.events, model=self.model, source="cli", started_at=self.started_at,
+            total_s=time.monotonic() - self._clock, dry_run=self.dry_run, error=error,
+        )
+        try:
+            self.run_id = self.log.record(record)
+        except HistoryError as exc:
+            typer.echo(f"warning: this run was not logged: {exc}", err=True)
 
 
 @app.command()
@@ -284,7 +371,7 @@ def make_planner(overrides: dict[str, Any], registry: Any) -> Any:
 
 def register_command_groups() -> None:
     """Attach the command groups that live in their own modules."""
-    from pocketagent.cli import bfcl, datagen, evaluate, finetune, toolrag, workspace
+    from pocketagent.cli import bfcl, datagen, evaluate, finetune, logs, mcp, serve, toolrag, workspace
 
     evaluate.register(app, make_plan_fn)
     bfcl.register(app, make_planner)
@@ -292,6 +379,9 @@ def register_command_groups() -> None:
     workspace.register(app)
     toolrag.register(app)
     finetune.register(app)
+    logs.register(app)
+    mcp.register(app)
+    serve.register(app)
 
 
 def main() -> None:

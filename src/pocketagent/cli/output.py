@@ -9,18 +9,20 @@ from typing import Any
 import typer
 
 
-def json_text(payload: dict[str, Any], default: Callable[[Any], Any] | None = None) -> str:
-    """`payload` as indented JSON that can always be written to a UTF-8 stdout.
+def json_text(
+    payload: dict[str, Any] | list[Any], default: Callable[[Any], Any] | None = None, indent: int | None = 2
+) -> str:
+    """`payload` as JSON (indented; one line with `indent=None`) that can always be written to a UTF-8 stdout.
 
     Non-ASCII text stays readable, except when a lone surrogate is in it (a command-line
     argument with an undecodable byte, a tool's result): UTF-8 cannot encode one, so the
     whole object is written with `\\u` escapes instead of raising UnicodeEncodeError.
     """
-    text = json.dumps(payload, ensure_ascii=False, indent=2, default=default)
+    text = json.dumps(payload, ensure_ascii=False, indent=indent, default=default)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = json.dumps(payload, ensure_ascii=True, indent=2, default=default)
+        text = json.dumps(payload, ensure_ascii=True, indent=indent, default=default)
     return text
 
 
