@@ -28,8 +28,10 @@ class CannedPlanFn:
 
     def __init__(self, plans: dict[str, str]):
         self.plans = plans
+        self.nows: list[datetime | None] = []
 
     def __call__(self, query: str, now: datetime | None) -> PlanOutcome:
+        self.nows.append(now)
         text = self.plans[query]
         return PlanOutcome(text=text, plan=parse_plan(text), error=None, latency_s=0.25, prompt_tokens=321)
 
@@ -45,7 +47,8 @@ class Factory:
         self.overrides.append(overrides)
         if self.error is not None:
             raise self.error
-        return CannedPlanFn(self.plans)
+        self.made = CannedPlanFn(self.plans)
+        return self.made
 
 
 def make_app(factory: Factory) -> typer.Typer:
@@ -153,6 +156,17 @@ def test_eval_limit(data):
     assert result.exit_code == 0, result.output
     assert stdout_lines(result)[-1].startswith("1 items | success 100.0%")
     assert factory.overrides == [{}]
+
+
+def test_eval_now_is_the_today_of_items_without_their_own(data, tmp_path):
+    own = tmp_path / "own.jsonl"
+    own.write_text(json.dumps({"id": "c", "query": "show me machu picchu", "plan": MAP_PLAN, "now": "2026-11-23 10:00:00"}) + "\n")
+    factory = Factory({"show me machu picchu": MAP_PLAN, "drive to machu picchu": DIRECTIONS_PLAN})
+    assert run(make_app(factory), "eval", data, "--now", "2026-12-03 09:30:00").exit_code == 0
+    assert factory.made.nows == [datetime(2026, 12, 3, 9, 30)] * 2
+    assert run(make_app(factory), "eval", own, "--now", "2026-12-03 09:30:00").exit_code == 0
+    assert factory.made.nows == [datetime(2026, 11, 23, 10, 0)]  # an item's own `now` wins
+    assert_clean_usage_error(run(make_app(factory), "eval", data, "--now", "tomorrow"), "--now")
 
 
 def test_eval_compare_prints_the_table(tmp_path, data):

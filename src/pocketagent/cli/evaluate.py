@@ -7,6 +7,7 @@ stdout, whose last line is always a one-line summary. Bad input files end in a o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pocketagent.cli.errors import clear_errors
-from pocketagent.evaluation.datasets import EvalFileError, load_items, load_predictions
+from pocketagent.evaluation.datasets import EvalFileError, load_items, load_predictions, parse_now
 from pocketagent.evaluation.harness import PlanFn, ProgressFn, evaluate, score
 from pocketagent.evaluation.report import (
     ItemResult,
@@ -129,6 +130,10 @@ def register(app: typer.Typer, make_plan_fn: MakePlanFn) -> None:
         prompt_style: Annotated[str | None, typer.Option(help="full, compact (fine-tuned) or auto")] = None,
         max_tokens: Annotated[int | None, typer.Option(help="max tokens per plan")] = None,
         seed: Annotated[int | None, typer.Option(help="sampling seed")] = None,
+        now: Annotated[
+            str | None,
+            typer.Option(help='"YYYY-MM-DD HH:MM:SS": the planner\'s today for items without their own `now`'),
+        ] = None,
         edit_distance_timeout: Annotated[
             float, typer.Option(help="seconds per failed item for graph edit distance; 0 turns it off", min=0)
         ] = 1.0,
@@ -146,6 +151,13 @@ def register(app: typer.Typer, make_plan_fn: MakePlanFn) -> None:
                 raise EvalFileError("missing DATA: the eval items file (or use --compare A.json B.json)")
             _check_report_path(report)
             items = load_items(data)[:limit]
+            if now is not None:
+                try:
+                    default_now = parse_now(now)
+                except ValueError as exc:
+                    raise EvalFileError(f"--now: {exc}") from None
+                # Items that carry their own `now` keep it: their reference dates depend on it.
+                items = [item if item.now is not None else dataclasses.replace(item, now=default_now) for item in items]
             overrides = {
                 key: value
                 for key, value in {
