@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pocketagent.agent.plan_guard import PlanGuard, Verdict
-from pocketagent.agent.said_repairs import SaidRepairs, quoted_phrases, said_all_day, said_durations, said_times
+from pocketagent.agent.said_repairs import (
+    SaidRepairs,
+    cc_spans,
+    quoted_phrases,
+    said_all_day,
+    said_durations,
+    said_times,
+)
 from pocketagent.plan.language import parse_plan
 from pocketagent.tools.builtin import builtin_registry
 
@@ -155,3 +162,26 @@ def test_a_plain_event_takes_the_one_stated_duration() -> None:
     request = "a 30 minute zoom with Bo at 3 and lunch at noon on my calendar"
     plan = '1. create_calendar_event("Lunch", "2026-11-30 12:00:00", "2026-11-30 13:00:00", "", [], "", None)\n2. join()<END_OF_PLAN>'
     assert _guarded(request, plan)[0][0] is Verdict.ACCEPT
+
+
+def test_cc_spans_name_the_people_on_cc() -> None:
+    assert cc_spans("pass this email along to Ottilie, with Bram and Yusuf on cc") == [" Bram and Yusuf"]
+    assert cc_spans("email the offer letter to Ravi, cc hr@lattice.dev") == ["hr@lattice.dev"]
+    assert cc_spans("reply with the itinerary attached, Maëlle should be cc'd") == [" Maëlle"]
+    assert cc_spans("cc sanjay then send tess an email") == ["sanjay"]
+    assert cc_spans("send Ana a copy of this email") == []  # a copy is not a cc
+
+
+def test_a_recipient_the_request_puts_on_cc_moves_there() -> None:
+    request = "pass this email along to Ottilie, with Bram and Yusuf on cc"
+    plan = (
+        '1. get_email_address("Ottilie")\n2. get_email_address("Bram")\n3. get_email_address("Yusuf")\n'
+        '4. forward_email(["$1", "$2", "$3"], [], "", [])\n5. join()<END_OF_PLAN>'
+    )
+    results = _guarded(request, plan)
+    assert results[3][0] is Verdict.REPAIR and results[3][1][:2] == (["$1"], ["$2", "$3"])
+    # A literal address on cc moves too; nobody is moved when everyone would be.
+    plan = '1. compose_new_email(["ravi@x.dev", "hr@lattice.dev"], [], "Offer", "", [])\n2. join()<END_OF_PLAN>'
+    assert _guarded("email ravi@x.dev the offer, cc hr@lattice.dev", plan)[0][1][:2] == (["ravi@x.dev"], ["hr@lattice.dev"])
+    plan = '1. compose_new_email(["hr@lattice.dev"], [], "Offer", "", [])\n2. join()<END_OF_PLAN>'
+    assert _guarded("email the offer, cc hr@lattice.dev", plan)[0][0] is Verdict.ACCEPT

@@ -15,6 +15,8 @@ These can be read off the request without any model, by the data conventions
 - **Said clock times.** "lunch friday at noon" is 12:00, "tomorrow at 7" is 19:00 (1-7 without
   am/pm are pm, 8-11 am): a start time the request never says moves to the one it says (or to the
   other half of the day, when the model read a said hour as am for pm); an end moves with it.
+- **Who is on cc.** "with Bram and Yusuf on cc", "cc Maya", "Maëlle should be cc'd", "keep Ana in
+  the loop": a recipient the request puts on cc moves to cc (one recipient always stays).
 - **Names and files as looked up.** A contact lookup takes "Noor", not "Noor's"; a file lookup
   takes "quarterly report", not "quarterly report.pdf" (the search matches any extension).
 """
@@ -27,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pocketagent.plan.language import REFERENCE, Action
-from pocketagent.text import NUMBER_WORDS
+from pocketagent.text import NUMBER_WORDS, normalize_name
 from pocketagent.tools.registry import Parameter, ToolRegistry
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -69,6 +71,34 @@ _NOON = re.compile(r"\b(noon|midday)\b", re.IGNORECASE)
 _RELATIVE_TIME = re.compile(r"\bin\s+(?:an?|\d+|" + _COUNT_WORDS + r")\s+(?:hours?|hrs?|minutes?|mins?)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s$")
 _EXTENSION = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|txt|csv|md|key|pages|numbers|odt|rtf)$", re.IGNORECASE)
+
+
+_CC_BEFORE = re.compile(r"(?<!\ba )(?<!\bthe )\b(?:b?cc(?!['’]?d\b)|cc'?ing|copy|copying|loop in)\b\s*:?\s*", re.IGNORECASE)
+_CC_AFTER = re.compile(
+    r"\s*(?:on cc|in cc|on the cc|(?:should|must|needs to|to) be cc'?d|cc'?d|in the loop|copied in)\b", re.IGNORECASE
+)
+# Where the names after "cc" end: a clause boundary, or a word that starts the next clause.
+_CC_END = re.compile(
+    r"[.;!?](?=\s|$)|\n|\s[-—–]\s|,?\s+(?:then|also|plus|and then|saying|that|about|with|to|remind|text|email|tell|send|add|"
+    r"put|create|make|set|schedule|open|find|show|get|forward|reply|book|block|write|ask|attach|please|pls|thanks)\b",
+    re.IGNORECASE,
+)
+# Where the names before "on cc" start.
+_CC_START = re.compile(r"(?:^|[,.;!?]|\bwith\b|\bkeep\b|\band\b(?=\s+\w+\s+(?:on cc|cc'?d)))", re.IGNORECASE)
+
+
+def cc_spans(request: str) -> list[str]:
+    """The stretches of the request that name people to put on cc ("cc Maya and Bo", "with Bo on cc")."""
+    spans = []
+    for match in _CC_BEFORE.finditer(request):
+        rest = request[match.end() :]
+        end = _CC_END.search(rest)
+        spans.append(rest[: end.start() if end else len(rest)])
+    for match in _CC_AFTER.finditer(request):
+        before = request[: match.start()]
+        starts = [m.end() for m in _CC_START.finditer(before)]
+        spans.append(before[starts[-1] if starts else 0 :])
+    return [span for span in spans if span.strip()]
 
 
 def quoted_phrases(request: str) -> list[str]:
@@ -187,6 +217,7 @@ class SaidRepairs:
     _duration: int | None = None
     _times: set[tuple[int, int]] = field(default_factory=set)
     _video: bool = False
+    _cc: list[set[str]] = field(default_factory=list)
     _actions: dict[int, Action] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -196,6 +227,7 @@ class SaidRepairs:
         self._duration = durations.pop() if len(durations) == 1 else None
         self._times = said_times(self.request)
         self._video = _VIDEO_MEETING.search(self.request) is not None
+        self._cc = [set(normalize_name(span).split()) | set(span.lower().split()) for span in cc_spans(self.request)]
 
     def repair(self, action: Action) -> tuple[Action, str]:
         """The action with stated facts put right, and what changed ("" when nothing did).
@@ -228,6 +260,8 @@ class SaidRepairs:
             changes += self._reminder(params, args)
         if action.tool == "create_calendar_event":
             changes += self._event_end(params, args)
+        if action.tool in ("compose_new_email", "forward_email"):
+            changes += self._cc_moves(params, args)
         repaired = replace(action, args=tuple(args)) if changes else action
         self._actions[action.id] = repaired
         return repaired, "; ".join(changes)
@@ -264,6 +298,35 @@ class SaidRepairs:
         if "end_date" in names and (end := _moment(args[names.index("end_date")])) is not None:
             args[names.index("end_date")] = (end + shift).strftime(DATE_FORMAT)
         return [f"{start_name} at {moved:%H:%M}, the time the request says"]
+
+    def _cc_moves(self, params: tuple[Parameter, ...], args: list[Any]) -> list[str]:
+        names = [p.name for p in params]
+        if not self._cc or "recipients" not in names or "cc" not in names:
+            return []
+        to_index, cc_index = names.index("recipients"), names.index("cc")
+        recipients, cc = args[to_index], args[cc_index]
+        if not isinstance(recipients, list) or not isinstance(cc, list) or len(recipients) < 2:
+            return []
+        moving = [item for item in recipients if self._on_cc(item)]
+        if not moving or len(moving) == len(recipients):
+            return []  # nobody to move, or everyone: then "cc" meant something else
+        args[to_index] = [item for item in recipients if item not in moving]
+        args[cc_index] = [*cc, *moving]
+        return [f"{', '.join(map(str, moving))} on cc, as the request says"]
+
+    def _on_cc(self, item: Any) -> bool:
+        """Whether a recipient (an address, or `$N` of a contact lookup) is someone the request puts on cc."""
+        if not isinstance(item, str):
+            return False
+        link = REFERENCE.fullmatch(item.strip())
+        if link is not None:
+            lookup = self._actions.get(int(link.group(1) or link.group(2)))
+            if lookup is None or lookup.tool != "get_email_address" or not lookup.args:
+                return False
+            words = normalize_name(str(lookup.args[0])).split()
+        else:
+            words = [item.strip().lower()]
+        return bool(words) and any(all(word in span for word in words) for span in self._cc)
 
     def _reminder(self, params: tuple[Parameter, ...], args: list[Any]) -> list[str]:
         names = [p.name for p in params]
