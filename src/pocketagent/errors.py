@@ -91,6 +91,18 @@ class McpServerError(PocketAgentError):
     """An external MCP server (`mcp_servers`) could not be started, did not answer in time, or broke off."""
 
 
+class VoiceError(PocketAgentError):
+    """Voice input (`run --audio`, `POST /v1/audio/transcriptions`) cannot go on."""
+
+
+class VoiceUnavailableError(VoiceError):
+    """The voice extra (faster-whisper, the packaged Whisper model) is not installed, or the model is broken."""
+
+
+class AudioError(VoiceError):
+    """Audio that cannot be transcribed: missing, unreadable, not audio, empty, too long, no speech."""
+
+
 class ServerError(PocketAgentError):
     """A request `pocketagent serve` refuses; `status` is the HTTP status it answers with."""
 
@@ -105,6 +117,18 @@ class TooManyRunsError(ServerError):
 
 class UnknownConfirmationError(ServerError):
     """A confirmation answer for a request that is not pending (answered, timed out, run ended)."""
+
+    status = 404
+
+
+class UnknownRunError(ServerError):
+    """A run id the run history does not have (`GET /v1/runs/{id}`)."""
+
+    status = 404
+
+
+class UnknownDraftError(ServerError):
+    """A draft id that is not in the workspace's Drafts or SMS outbox (`GET /v1/drafts/{id}`)."""
 
     status = 404
 

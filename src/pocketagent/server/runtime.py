@@ -33,6 +33,7 @@ from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBacke
 from pocketagent.server.tool_plans import ClientTools, ToolPlanStore
 from pocketagent.settings import Settings
 from pocketagent.toolrag.base import ToolSelector
+from pocketagent.voice import Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class RunState:
     request: str
     source: str
     dry_run: bool
+    confirm: bool = False  # the client asked for confirmations of side effects (`"confirm": "side_effects"`)
     started_at: datetime = field(default_factory=datetime.now)
     started: float = field(default_factory=time.perf_counter)
     events: list[Event] = field(default_factory=list)
@@ -129,6 +131,7 @@ class ServerRuntime:
         self.agent = build_agent(settings, backend=self.backend)
         self.model_id = model_id(settings, self.backend)
         self.history = RunLog.for_settings(settings)
+        self.transcriber = Transcriber.from_settings(settings)  # speech to text; loads on first use
         self.runs: dict[str, RunState] = {}  # runs in progress, by id
         self._confirmations: dict[str, tuple[RunState, asyncio.Future[bool]]] = {}
         self._background: set[asyncio.Task[None]] = set()
@@ -145,14 +148,17 @@ class ServerRuntime:
     def active_runs(self) -> int:
         return len(self.runs)
 
-    def start_run(self, request: str, source: str, dry_run: bool = False) -> RunState:
-        """Take a run slot; `TooManyRunsError` (429) when `max_concurrent_runs` are in progress."""
+    def start_run(self, request: str, source: str, dry_run: bool = False, confirm: bool = False) -> RunState:
+        """Take a run slot; `TooManyRunsError` (429) when `max_concurrent_runs` are in progress.
+
+        `confirm`: this run's side effects wait for its client's yes even if `confirm = "never"`.
+        """
         limit = self.settings.max_concurrent_runs
         if len(self.runs) >= limit:
             raise TooManyRunsError(
                 f"the server is busy: {limit} runs are in progress (max_concurrent_runs); retry in a moment"
             )
-        run = RunState(uuid.uuid4().hex[:16], request, source, dry_run)
+        run = RunState(uuid.uuid4().hex[:16], request, source, dry_run, confirm)
         self.runs[run.id] = run
         return run
 
@@ -197,12 +203,18 @@ class ServerRuntime:
 
     # -- agents and confirmations ---------------------------------------------------
 
-    def agent_for(self, dry_run: bool) -> Agent:
-        """The shared agent, or a dry-run view of it (same model, tools and apps)."""
+    def agent_for(self, dry_run: bool, confirm: bool = False) -> Agent:
+        """The shared agent, or a view of it (same model, tools and apps) that dry-runs or asks
+        before side effects. `confirm` only ever adds asking: the server's `confirm` setting stays."""
         agent = self.agent
-        if not dry_run or agent.config.dry_run:
+        config = replace(
+            agent.config,
+            dry_run=agent.config.dry_run or dry_run,
+            confirm="side_effects" if confirm else agent.config.confirm,
+        )
+        if config == agent.config:
             return agent
-        return Agent(agent.registry, agent.context, agent.planner, agent.joiner, replace(agent.config, dry_run=True))
+        return Agent(agent.registry, agent.context, agent.planner, agent.joiner, config)
 
     def asker(self, run: RunState) -> AskConfirmation:
         """How `run` asks its client: the request waits in `pending` until `answer()` resolves it."""

@@ -185,6 +185,21 @@ class MaildirMail(MaildirFolders):
         found.sort(key=lambda m: (m.date or oldest, m.key), reverse=True)
         return found[:limit] if limit is not None else found
 
+    def draft_summaries(self, limit: int | None = None) -> list[MailSummary]:
+        """Messages in Drafts, newest first (`recipients` is their To line; unreadable ones are skipped)."""
+        found = [
+            summary
+            for key, path in self._folder_files(self.drafts_path).items()
+            if (summary := self._summary(key, path, None, MAX_HEADER_BYTES, folder="draft")) is not None
+        ]
+        oldest = datetime.min.replace(tzinfo=datetime.now().astimezone().tzinfo)
+        found.sort(key=lambda m: (m.date or oldest, m.key), reverse=True)
+        return found[:limit] if limit is not None else found
+
+    def draft(self, key: str) -> EmailMessage:
+        """The Drafts message with Maildir key `key`, parsed; ToolError if it is gone or cannot be read."""
+        return self._read_message(key, MAX_MESSAGE_BYTES, folder="draft")
+
     def _selection(self) -> dict[str, str]:
         try:
             data = json.loads(self.state_file.read_text(encoding="utf-8"))

@@ -69,6 +69,7 @@ class MailSummary:
     subject: str
     message_id: str
     selected: bool = False
+    recipients: str = ""  # the To header (what a listing of Drafts shows)
 
 
 def _open_regular(path: Path, what: str) -> BinaryIO:
@@ -173,6 +174,7 @@ class MaildirFolders:
         self.root = Path(root)
         self.inbox, self.drafts, self.sent = self._open_folders()
         self.inbox_path = self.root / "INBOX" if (self.root / "INBOX").is_dir() else self.root
+        self.drafts_path = Path(self.drafts._path)  # mailbox.Maildir keeps its folder only there
 
     # -- folders ------------------------------------------------------------------------
 
@@ -212,10 +214,14 @@ class MaildirFolders:
         place, so threads sharing it saw "dictionary changed size during iteration", an empty
         inbox, or a different newest message. A fresh listing per call shares nothing.
         """
+        return self._folder_files(self.inbox_path)
+
+    def _folder_files(self, folder_path: Path) -> dict[str, Path]:
+        """Maildir key → file of every message in the Maildir at `folder_path` (the inbox, Drafts)."""
         found: dict[str, Path] = {}
         for sub in ("new", "cur"):
             try:
-                with os.scandir(self.inbox_path / sub) as entries:
+                with os.scandir(folder_path / sub) as entries:
                     for entry in entries:
                         with contextlib.suppress(OSError):  # an entry we cannot stat is skipped, not fatal
                             if entry.name.startswith(".") or entry.is_dir():
@@ -224,12 +230,14 @@ class MaildirFolders:
             except FileNotFoundError:
                 continue
             except OSError as exc:
-                raise ToolError(f"cannot read the inbox ({self.inbox_path}): {exc.strerror or exc}") from None
+                raise ToolError(f"cannot read the mail folder {folder_path}: {exc.strerror or exc}") from None
         return found
 
-    def _summary(self, key: str, path: Path, selected: str | None, max_header_bytes: int) -> MailSummary | None:
+    def _summary(
+        self, key: str, path: Path, selected: str | None, max_header_bytes: int, folder: str = "inbox"
+    ) -> MailSummary | None:
         """The listing entry of one message; None (with a warning) when it cannot be read."""
-        what = f"inbox message {key!r}"
+        what = f"{folder} message {key!r}"
         try:
             with _open_regular(path, what) as handle:
                 headers = _read_headers(handle, max_header_bytes, what)
@@ -240,6 +248,7 @@ class MaildirFolders:
                 subject=_header_text(headers, "Subject"),
                 message_id=_header_text(headers, "Message-ID").strip(),
                 selected=key == selected,
+                recipients=_header_text(headers, "To"),
             )
         except FileNotFoundError:
             return None  # moved or deleted by another mail client since the listing
@@ -247,10 +256,12 @@ class MaildirFolders:
             log.warning("skipping %s (%s): %s", what, path, getattr(exc, "strerror", None) or exc)
             return None
 
-    def _read_message(self, key: str, max_bytes: int) -> EmailMessage:
-        """The inbox message with Maildir key `key`, parsed if at most `max_bytes`; ToolError if gone or unreadable."""
-        path = self._inbox_files().get(key)
-        what = f"inbox message {key!r}"
+    def _read_message(self, key: str, max_bytes: int, folder: str = "inbox") -> EmailMessage:
+        """The message with Maildir key `key` in `folder` ("inbox" or "draft"), parsed if at most
+        `max_bytes`; ToolError if gone or unreadable."""
+        files = self._inbox_files() if folder == "inbox" else self._folder_files(self.drafts_path)
+        path = files.get(key)
+        what = f"{folder} message {key!r}"
         try:
             if path is None:
                 raise FileNotFoundError
