@@ -85,7 +85,9 @@ def ui_server(ui_settings: Callable[..., Settings], scripted: ScriptedPlans) -> 
         yield start
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main thread
+# while it is open, and the CLI tests that come after tests/ui call asyncio.run().
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
