@@ -185,3 +185,9 @@ def test_a_recipient_the_request_puts_on_cc_moves_there() -> None:
     assert _guarded("email ravi@x.dev the offer, cc hr@lattice.dev", plan)[0][1][:2] == (["ravi@x.dev"], ["hr@lattice.dev"])
     plan = '1. compose_new_email(["hr@lattice.dev"], [], "Offer", "", [])\n2. join()<END_OF_PLAN>'
     assert _guarded("email the offer, cc hr@lattice.dev", plan)[0][0] is Verdict.ACCEPT
+
+
+def test_a_said_time_never_moves_a_start_into_the_past() -> None:
+    # NOW is 09:00; "at 8" said today would be 08:00, already gone: the model's 20:00 stays.
+    plan = '1. create_reminder("Call", "2026-11-30 20:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>'
+    assert _guarded("remind me today at 8am to call", plan)[0][0] is Verdict.ACCEPT

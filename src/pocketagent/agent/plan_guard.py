@@ -175,7 +175,7 @@ class PlanGuard:
 
     def __post_init__(self) -> None:
         self._weekday = said_weekday(self.request, self.now)
-        self._said = SaidRepairs(self.request, self.registry)
+        self._said = SaidRepairs(self.request, self.registry, self.now)
 
     def check(self, action: Action) -> Check:
         """ACCEPT the action, STOP the plan before it, REJECT the plan, or REPAIR the action's dates."""

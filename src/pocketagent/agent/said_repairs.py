@@ -212,6 +212,7 @@ class SaidRepairs:
 
     request: str
     registry: ToolRegistry
+    now: datetime | None = None  # a said time is never moved to before this
     _quotes: list[str] = field(default_factory=list)
     _all_day: bool = False
     _duration: int | None = None
@@ -293,6 +294,8 @@ class SaidRepairs:
         else:
             return []  # several said times and none is this one's: which was meant is a guess
         moved = start.replace(hour=target[0], minute=target[1])
+        if self.now is not None and moved < self.now:
+            return []  # "at noon" said at 2 pm: the model's later time may be the right one
         shift = moved - start
         args[names.index(start_name)] = moved.strftime(DATE_FORMAT)
         if "end_date" in names and (end := _moment(args[names.index("end_date")])) is not None:
