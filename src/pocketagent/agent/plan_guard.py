@@ -15,8 +15,8 @@ reaches the executor:
 - dates are grounded in the request: when its only day expression is a bare weekday ("on Friday
   at 3", "sat 10am"), every date argument lands on that weekday's next occurrence after today
   (`REPAIR`, the time of day kept), since a 135M model often copies the wrong day of the week.
-- arguments the request states outright (a quoted phrase, "all-day", one stated duration) are
-  put right (`REPAIR`, see `agent.said_repairs`).
+- arguments the request states outright (a quoted phrase, "all-day", a stated duration or clock
+  time, who is on cc, a bare name or file name) are put right (`REPAIR`, see `agent.said_repairs`).
 """
 
 from __future__ import annotations
