@@ -101,15 +101,20 @@ def build_planner(
     return Planner(
         backend or create_backend(settings),
         registry or build_registry(settings),
-        PlannerConfig(
-            max_tokens=settings.max_tokens,
-            temperature=settings.temperature,
-            seed=settings.seed,
-            grammar=settings.grammar,
-            examples=settings.examples,
-            prompt_style=prompt_style,
-        ),
+        planner_config(settings, prompt_style),
         selector=selector,
+    )
+
+
+def planner_config(settings: Settings, prompt_style: str) -> PlannerConfig:
+    """The planner's generation settings, with `prompt_style` decided by the caller."""
+    return PlannerConfig(
+        max_tokens=settings.max_tokens,
+        temperature=settings.temperature,
+        seed=settings.seed,
+        grammar=settings.grammar,
+        examples=settings.examples,
+        prompt_style=prompt_style,
     )
 
 
@@ -136,14 +141,7 @@ def build_client_tools_planner(
     return Planner(
         backend,
         registry,
-        PlannerConfig(
-            max_tokens=settings.max_tokens,
-            temperature=settings.temperature,
-            seed=settings.seed,
-            grammar=settings.grammar,
-            examples=settings.examples,
-            prompt_style="full",
-        ),
+        planner_config(settings, "full"),
         selector=selector,
     )
 
