@@ -94,3 +94,25 @@ def test_without_a_grammar_there_is_no_continuation() -> None:
     backend = RecordingBackend([EMAIL_ONLY])
     ready = Planner(backend, builtin_registry(), PlannerConfig(grammar=False)).plan(HEADLINE, MONDAY)
     assert ready.plan is not None and len(ready.plan.tool_actions) == 5 and len(backend.calls) == 1
+
+
+def test_a_skipped_phone_lookup_makes_the_model_write_the_text_in_its_place() -> None:
+    request = "email Grace and Tomás the news and text Grace that I sent it"
+    texts_both = """1. get_email_address("Grace")
+2. get_email_address("Tomás")
+3. compose_new_email(["$1", "$2"], [], "Agenda", "", [])
+4. get_phone_number("Grace")
+5. get_phone_number("Tomás")
+6. send_sms(["$4", "$5"], "I sent it")
+7. join()<END_OF_PLAN>"""
+    backend = RecordingBackend([texts_both, 'send_sms(["$4"], "I sent it")\n6. join()<END_OF_PLAN>'])
+    planner = Planner(backend, builtin_registry(), PlannerConfig(prompt_style="compact"))
+    ready = planner.plan(request, MONDAY)
+    assert ready.error is None and ready.plan is not None
+    assert [a.render() for a in ready.plan.tool_actions][-2:] == [
+        '4. get_phone_number("Grace")',
+        '5. send_sms(["$4"], "I sent it")',
+    ]
+    first, second = backend.calls
+    assert second.prefill.endswith('get_phone_number("Grace")\n5. ')
+    assert second.grammar is not None and second.grammar.startswith('root ::= ( t-send-sms-5 ) "\\n" step-6')

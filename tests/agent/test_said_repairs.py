@@ -107,11 +107,11 @@ def test_the_event_showing_a_meeting_link_ends_with_the_stated_duration() -> Non
 
 
 def test_no_stated_duration_leaves_the_event_alone() -> None:
-    request = "zoom with Bo Dec 3 at 11 and put it on my calendar"
+    request = "design sync zoom with Bo Dec 3 at 11 and put it on my calendar"
     plan = (
         '1. get_email_address("Bo")\n'
-        '2. get_zoom_meeting_link("Bo", "2026-12-03 11:00:00", 60, ["$1"])\n'
-        '3. create_calendar_event("Bo", "2026-12-03 11:00:00", "2026-12-03 12:30:00", "$2", [], "", None)\n'
+        '2. get_zoom_meeting_link("Design sync", "2026-12-03 11:00:00", 60, ["$1"])\n'
+        '3. create_calendar_event("Design sync", "2026-12-03 11:00:00", "2026-12-03 12:30:00", "$2", [], "", None)\n'
         "4. join()<END_OF_PLAN>"
     )
     assert all(verdict is Verdict.ACCEPT for verdict, _ in _guarded(request, plan))
@@ -191,3 +191,32 @@ def test_a_said_time_never_moves_a_start_into_the_past() -> None:
     # NOW is 09:00; "at 8" said today would be 08:00, already gone: the model's 20:00 stays.
     plan = '1. create_reminder("Call", "2026-11-30 20:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>'
     assert _guarded("remind me today at 8am to call", plan)[0][0] is Verdict.ACCEPT
+
+
+def test_the_calendar_the_request_names() -> None:
+    from pocketagent.agent.said_repairs import said_calendar
+
+    assert said_calendar("put it on my Work calendar") == "Work"
+    assert said_calendar("yoga wed 7am, put it in my personal calendar") == "Personal"
+    assert said_calendar("add it to my calendar") is None
+    assert said_calendar("on my own calendar") is None
+    request = "yoga class wed 7am at CorePower, put it in my Personal calendar"
+    plan = '1. create_calendar_event("Yoga class", "2026-12-02 07:00:00", "2026-12-02 08:00:00", "CorePower", [], "", None)\n2. join()<END_OF_PLAN>'
+    ((verdict, args),) = _guarded(request, plan)
+    assert verdict is Verdict.REPAIR and args[6] == "Personal"
+
+
+def test_a_new_email_about_the_email_at_hand_is_a_forward() -> None:
+    request = "send the email I'm reading to Nadia with a note saying see thread below"
+    plan = """1. get_email_address("Nadia")
+2. compose_new_email(["$1"], [], "Thread below", "see thread below", [])
+3. join()<END_OF_PLAN>"""
+    guard = PlanGuard(request, NOW, builtin_registry())
+    first, second = (guard.check(a) for a in parse_plan(plan).tool_actions)
+    assert second.verdict is Verdict.REPAIR and second.action is not None
+    assert second.action.tool == "forward_email" and second.action.args == (["$1"], [], "see thread below", [])
+    # Replying, or no email at hand: a new email stays a new email.
+    for other in ("reply to this email and send the deck to Nadia", "email Nadia the thread summary"):
+        guard = PlanGuard(other, NOW, builtin_registry())
+        checks = [guard.check(a) for a in parse_plan(plan).tool_actions]
+        assert (checks[1].action or parse_plan(plan).tool_actions[1]).tool == "compose_new_email"

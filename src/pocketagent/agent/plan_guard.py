@@ -17,6 +17,8 @@ reaches the executor:
   (`REPAIR`, the time of day kept), since a 135M model often copies the wrong day of the week.
 - arguments the request states outright (a quoted phrase, "all-day", a stated duration or clock
   time, who is on cc, a bare name or file name) are put right (`REPAIR`, see `agent.said_repairs`).
+- who a text goes to, as the request names them, and recipients by the right kind of lookup
+  (`REPAIR`, or `SKIP` for a phone lookup of someone nobody texts; see `agent.said_people`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from pocketagent.agent.said_people import SaidPeople
 from pocketagent.agent.said_repairs import SaidRepairs
 from pocketagent.plan.language import REFERENCE, Action, render_value
 from pocketagent.plan.said_days import day_phrases
@@ -74,6 +77,7 @@ class Verdict(enum.Enum):
     STOP = "stop"  # end the plan before this action (runaway)
     REJECT = "reject"  # the plan is wrong: replan with `reason`
     REPAIR = "repair"  # run `action` (the dates moved to the coming week) instead
+    SKIP = "skip"  # the action is not wanted: the model writes something else in its place
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ class Check:
     verdict: Verdict
     reason: str = ""
     action: Action | None = None  # the repaired action (REPAIR only)
+    skipped: str | None = None  # the tool of the skipped action (SKIP only)
+    instead: tuple[str, ...] = ()  # SKIP: tools one of which comes in its place, if the plan has none yet
+    again: bool = False  # SKIP: the skipped tool is written again right after `instead`
 
 
 def action_limit(request: str, ceiling: int = MAX_ACTIONS) -> int:
@@ -113,6 +120,33 @@ def said_weekday(request: str, now: datetime) -> datetime | None:
     if len(days) != 1:
         return None
     ahead = (days.pop() - now.weekday() - 1) % 7 + 1
+    return (now + timedelta(days=ahead)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def clause_weekday(request: str, title: str, now: datetime) -> datetime | None:
+    """The weekday said next to `title` when the request names several bare weekdays, else None.
+
+    "a welcome lunch monday at 12:30 ... remind me sunday at 6 to print badges": the lunch is on
+    the weekday closest to where its title is said, the reminder on the one closest to its own.
+    Only bare weekdays (as for `said_weekday`); None when the title is not words of the request.
+    """
+    if _OTHER_DAY_WORDS.search(request) or not title.strip():
+        return None
+    lowered = request.lower()
+    spots = [
+        (match.start(), match.end(), _WEEKDAY_WORDS[match.group(0)])
+        for match in re.finditer(r"[a-z]+", lowered)
+        if match.group(0) in _WEEKDAY_WORDS and match.group(0) not in ("sat", "sun")
+    ]
+    if len({day for _, _, day in spots}) < 2:
+        return None
+    at = lowered.find(" ".join(title.lower().split()))
+    if at < 0:
+        return None
+    end = at + len(" ".join(title.split()))
+    start, stop, weekday = min(spots, key=lambda spot: max(spot[0] - end, at - spot[1], 0))
+    del start, stop
+    ahead = (weekday - now.weekday() - 1) % 7 + 1
     return (now + timedelta(days=ahead)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -167,46 +201,65 @@ class PlanGuard:
     registry: ToolRegistry
     ceiling: int = MAX_ACTIONS
     repair_dates: bool = False  # the last attempt: repair or cut what would otherwise be replanned
+    allow_skip: bool = True  # False: the planner cannot make the model write another action instead
     _seen: set[str] = field(default_factory=set)
     _tools: dict[int, str] = field(default_factory=dict)  # tool of each accepted action, by id
     _count: int = 0
     _weekday: datetime | None = None
     _said: SaidRepairs = field(init=False)
+    _people: SaidPeople = field(init=False)
 
     def __post_init__(self) -> None:
         self._weekday = said_weekday(self.request, self.now)
         self._said = SaidRepairs(self.request, self.registry, self.now)
+        self._people = SaidPeople(self.request)
 
     def check(self, action: Action) -> Check:
-        """ACCEPT the action, STOP the plan before it, REJECT the plan, or REPAIR the action's dates."""
+        """ACCEPT the action, STOP the plan before it, REJECT the plan, REPAIR the action or SKIP it."""
         if action.is_join:
             return Check(Verdict.ACCEPT)
+        if action.tool in CONTACT_LOOKUPS and action.args and not mentioned(action.args[0], self.request):
+            return Check(Verdict.STOP, f"action {action.id} looks up {action.args[0]!r}, who the request never names")
+        wanted, people = self._people.phone_lookup(action)
+        if wanted is None and self.allow_skip:
+            # The texted people are looked up: the text itself comes next (left free, the model
+            # wandered off to other tools with the numbers).
+            reason = f"action {action.id} looks up {action.args[0]!r}: {people}"
+            return Check(Verdict.SKIP, reason, skipped=action.tool, instead=("send_sms",))
+        if wanted is None:
+            wanted, people = action, ""
+        moved, recipients = self._people.recipients(wanted)
+        moved, titled = self._people.meeting_title(moved)
+        people = "; ".join(filter(None, (people, recipients, titled)))
+        action = moved
         key = _call_key(action)
         if key in self._seen:
             return Check(Verdict.STOP, f"action {action.id} repeats an earlier call: {key}")
-        if action.tool in CONTACT_LOOKUPS and action.args and not mentioned(action.args[0], self.request):
-            return Check(Verdict.STOP, f"action {action.id} looks up {action.args[0]!r}, who the request never names")
         if self._count >= action_limit(self.request, self.ceiling):
             return Check(Verdict.STOP, f"the plan exceeds {self._count} actions, more than the request asks for")
         if unasked := self._unasked_recipient(action):
             # The action never runs either way: replanned with the reason, or on the last attempt
             # the plan ends before it (the actions before it stand, like after a runaway).
             return Check(Verdict.STOP if self.repair_dates else Verdict.REJECT, unasked)
+        if self.allow_skip and (unfound := self._people.unfound_attachment(action)):
+            return Check(Verdict.SKIP, unfound, skipped=action.tool, instead=("open_and_get_file_path",), again=True)
         grounded = self._ground_weekday(action)
         if grounded is not None:
             action = grounded
         reason, moment = self._date_problem(action)
-        repaired = grounded
+        repaired = grounded if grounded is not None else (action if people else None)
         if moment is not None:
             repaired = self._repair(action, moment) if self.repair_dates else None
             if repaired is None:
                 return Check(Verdict.REJECT, reason)
             reason = f"{reason}; moved to the coming week"
-        if repaired is not None and not reason:
-            reason = f"dates moved to the {self._weekday:%A} the request names"
+        if grounded is not None and not reason:
+            reason = "dates moved to the weekday the request names for it"
+        reason = "; ".join(filter(None, (reason, people)))
         stated, change = self._said.repair(repaired or action)
         if change:
             repaired, reason = stated, "; ".join(filter(None, (reason, change)))
+        self._people.accepted(repaired or action)
         self._seen.add(key)
         self._tools[action.id] = action.tool
         self._count += 1
@@ -239,16 +292,20 @@ class PlanGuard:
         return ""
 
     def _ground_weekday(self, action: Action) -> Action | None:
-        """The action with its dates on the request's weekday, if it names one and they are elsewhere."""
-        if self._weekday is None:
+        """The action with its dates on the request's weekday, if it names one and they are elsewhere
+        (of several weekdays, the one said next to the action's title)."""
+        day = self._weekday
+        if day is None and action.args and isinstance(action.args[0], str) and self._date_arguments(action):
+            day = clause_weekday(self.request, action.args[0], self.now)
+        if day is None:
             return None
         for _name, value in self._date_arguments(action):
             try:
                 moment = datetime.strptime(str(value).strip(), DATE_FORMAT)
             except ValueError:
                 continue
-            if moment.date() != self._weekday.date():
-                return self._shift(action, self._weekday.date() - moment.date())
+            if moment.date() != day.date():
+                return self._shift(action, day.date() - moment.date())
             return None  # the first date is right: so are the ones after it
         return None
 

@@ -19,7 +19,7 @@ from typing import cast
 
 from pocketagent.agent.compact_prompt import compact_messages
 from pocketagent.agent.events import ActionPlanned, Event, PlanReady, PlanStats, PlanToken
-from pocketagent.agent.plan_guard import PlanGuard, Verdict, dated_tools, unplaced_day
+from pocketagent.agent.plan_guard import Check, PlanGuard, Verdict, dated_tools, unplaced_day
 from pocketagent.agent.prompts import DEFAULT_EXAMPLES, Example, planner_messages, select_examples
 from pocketagent.errors import PlanParseError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
@@ -32,6 +32,7 @@ from pocketagent.tools.registry import ToolRegistry
 _DONE = object()
 _GRAMMAR_CACHE_SIZE = 64  # grammars of recent tool selections (a few kB of text each)
 _MAX_CONTINUATIONS = 2  # forced actions for clauses a plan left out (each costs a short generation)
+_MAX_SKIPS = 3  # unwanted actions the model may write something else in place of, per plan
 
 
 def _plus(usage: Usage, more: Usage) -> Usage:
@@ -153,16 +154,21 @@ class Planner:
         started = time.perf_counter()
         first_action_s: float | None = None
         parser = StreamingPlanParser()
-        guard = PlanGuard(query, now, self.registry, repair_dates=repair_dates)
+        # Skipping an action needs the grammar, to make the model write something else in its place.
+        guard = PlanGuard(query, now, self.registry, repair_dates=repair_dates, allow_skip=options.grammar is not None)
         accepted: list[Action] = []
         repaired = False
         stopped: str | None = None  # why the plan was cut short (a runaway), if it was
         error: str | None = None
+        skipped: Check | None = None  # an unwanted action: the model must write another in its place
 
         def admit(action: Action) -> bool:
             """Guard one completed action; dispatch it when accepted. False: the plan ends here."""
-            nonlocal stopped, error, first_action_s, repaired
+            nonlocal stopped, error, first_action_s, repaired, skipped
             check = guard.check(action)
+            if check.verdict is Verdict.SKIP:
+                skipped = check
+                return False
             if check.verdict is Verdict.STOP:
                 stopped = check.reason
                 return False
@@ -179,52 +185,68 @@ class Planner:
             return True
 
         def halted() -> bool:
-            return error is not None or stopped is not None
+            return error is not None or stopped is not None or skipped is not None
 
         usage, parse_error = await self._pump(messages, options, parser, admit, halted, emit)
         error = error or parse_error
-        plan = None
+        finished = False
+        parsed: Plan | None = None
         if not halted():
             try:
                 before = len(parser.actions)
-                plan = parser.finish()
-                for action in plan.tool_actions[before:]:
+                parsed = parser.finish()
+                for action in parsed.tool_actions[before:]:
                     if not admit(action):
                         break
+                finished = True
             except PlanParseError as exc:
                 error = str(exc)
                 if usage.completion_tokens >= self.config.max_tokens:
                     error += f" (the model hit the {self.config.max_tokens}-token limit)"
         continued = False
-        for _ in range(_MAX_CONTINUATIONS):
-            # A day of the request that no action uses: the model stopped before the clause that
-            # has it. Make it write one more dated action, then go on as usual.
-            if halted() or plan is None:
-                break
-            continuation = self._continuation(query, options, accepted, selection)
-            if continuation is None:
-                break
+        forced = skips = 0
+        while error is None and stopped is None:
+            if skipped is not None:
+                # An action the request does not want (a phone lookup of someone nobody texts):
+                # the model writes what comes in its place (another tool, or the end of the plan).
+                skips += 1
+                continuation = self._resumption(options, accepted, selection, skipped)
+                skipped = None
+                if continuation is None or skips > _MAX_SKIPS:
+                    stopped = f"action {len(accepted) + 1} was not wanted and nothing else came in its place"
+                    break  # the plan so far stands
+            else:
+                # A day of the request that no action uses: the model stopped before the clause that
+                # has it. Make it write one more dated action, then go on as usual.
+                if not finished or forced >= _MAX_CONTINUATIONS:
+                    break
+                continuation = self._continuation(query, options, accepted, selection)
+                if continuation is None:
+                    break
+                forced += 1
             resumed = StreamingPlanParser()
             resumed.feed(continuation.prefill)  # the actions so far: already admitted
             count = len(accepted)
             # A continuation that does not parse adds nothing; the plan so far stands.
             more, _ = await self._pump(messages, continuation, resumed, admit, halted, lambda event: None)
             usage = _plus(usage, more)
+            continued = True
             if not halted():
+                finished = True
                 with contextlib.suppress(PlanParseError):
                     done = len(resumed.actions)
                     for action in resumed.finish().tool_actions[done:]:
                         if not admit(action):
                             break
-            continued = True
-            if len(accepted) == count:
-                break  # nothing added: do not ask again
-        if error is not None:
-            plan = None
-        elif stopped is not None or repaired or continued:
-            # Cut at a runaway (the actions before it stand), repaired dates or a continued plan:
-            # what was dispatched is the plan.
+                if len(accepted) == count and skipped is None:
+                    break  # nothing added: do not ask again
+        plan = None
+        if error is None and (stopped is not None or repaired or continued):
+            # Cut at a runaway (the actions before it stand), repaired or skipped actions or a
+            # continued plan: what was dispatched is the plan.
             plan = Plan((*accepted, Action(len(accepted) + 1, JOIN)))
+        elif error is None:
+            plan = parsed
         stats = PlanStats(
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
@@ -296,8 +318,8 @@ class Planner:
                     if not action.is_join and not admit(action):
                         cancel.cancel()  # a runaway or a rejected plan: stop generating
                         break
-                if parser.finished:
-                    cancel.cancel()  # join() seen: nothing after it matters
+                if any(action.is_join for action in completed):
+                    cancel.cancel()  # join() seen (the parser is finished): nothing after it matters
         finally:
             cancel.cancel()
             await asyncio.shield(producer)
@@ -316,6 +338,29 @@ class Planner:
         position = len(accepted) + 1
         tools = [name for name in dated_tools(self.registry) if name in selection.tools]
         grammar = continuation_grammar(options.grammar, position, tools)
+        if grammar is None:
+            return None
+        done = "".join(action.render() + "\n" for action in accepted)
+        return dataclasses.replace(options, grammar=grammar, prefill=f"{done}{position}. ")
+
+    def _resumption(
+        self, options: GenerationOptions, accepted: list[Action], selection: Selection, skip: Check
+    ) -> GenerationOptions | None:
+        """Options that prefill the plan so far and make the model go on in place of the skipped
+        action: with a call to one of `skip.instead` when the plan has none yet, else with anything
+        but the skipped tool or the end of the plan; None without a grammar."""
+        if options.grammar is None or skip.skipped is None:
+            return None
+        position = len(accepted) + 1
+        without = skip.skipped
+        instead = [name for name in skip.instead if name in selection.tools]
+        if instead and not any(action.tool in instead for action in accepted):
+            # A skipped message waits for what it needs (the file it sends): it is written again after it.
+            then = (without,) if skip.again else ()
+            grammar = continuation_grammar(options.grammar, position, instead, then=then)
+        else:
+            tools = [name for name in selection.tools if name != without]
+            grammar = continuation_grammar(options.grammar, position, tools, or_join=True)
         if grammar is None:
             return None
         done = "".join(action.render() + "\n" for action in accepted)

@@ -17,6 +17,10 @@ These can be read off the request without any model, by the data conventions
   other half of the day, when the model read a said hour as am for pm); an end moves with it.
 - **Who is on cc.** "with Bram and Yusuf on cc", "cc Maya", "Maëlle should be cc'd", "keep Ana in
   the loop": a recipient the request puts on cc moves to cc (one recipient always stays).
+- **The calendar it goes on.** "put it on my Work calendar", "in the Family calendar": an event
+  goes on the one calendar the request names.
+- **This email is forwarded.** "send the email I'm reading to Nadia": a new email from a request
+  that speaks of the email at hand (and never of replying) is that email forwarded.
 - **Names and files as looked up.** A contact lookup takes "Noor", not "Noor's"; a file lookup
   takes "quarterly report", not "quarterly report.pdf" (the search matches any extension).
 """
@@ -71,6 +75,32 @@ _NOON = re.compile(r"\b(noon|midday)\b", re.IGNORECASE)
 _RELATIVE_TIME = re.compile(r"\bin\s+(?:an?|\d+|" + _COUNT_WORDS + r")\s+(?:hours?|hrs?|minutes?|mins?)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s$")
 _EXTENSION = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|txt|csv|md|key|pages|numbers|odt|rtf)$", re.IGNORECASE)
+
+
+_CALENDAR = re.compile(
+    r"\b(?:on|in|to|into|onto)\s+(?:my|the|our)\s+(?P<name>[^\W\d_][\w'&-]*(?:\s+[^\W\d_][\w'&-]*)?)\s+cal(?:endar)?\b",
+    re.IGNORECASE,
+)
+_NOT_A_CALENDAR = frozenset({"own", "main", "default", "usual", "whole", "entire", "regular", "normal", "google", "ical"})
+_THIS_EMAIL = re.compile(
+    r"\b(?:this|that|the current|the open|the selected)\s+(?:e-?mail|message|thread|mail)\b"
+    r"|\bthe\s+(?:e-?mail|message|mail)\s+(?:I'?m|I am)\s+(?:reading|looking at|viewing|on)\b",
+    re.IGNORECASE,
+)
+_REPLYING = re.compile(r"\b(?:reply|replying|respond|answer|write back|get back to)\b", re.IGNORECASE)
+
+
+def said_calendar(request: str) -> str | None:
+    """The calendar the request names ("on my Work calendar" → "Work"), if it names exactly one."""
+    names = {
+        match.group("name").strip()
+        for match in _CALENDAR.finditer(request)
+        if not set(match.group("name").lower().split()) & _NOT_A_CALENDAR
+    }
+    if len({name.lower() for name in names}) != 1:
+        return None
+    name = names.pop()
+    return name[0].upper() + name[1:]
 
 
 _CC_BEFORE = re.compile(r"(?<!\ba )(?<!\bthe )\b(?:b?cc(?!['’]?d\b)|cc'?ing|copy|copying|loop in)\b\s*:?\s*", re.IGNORECASE)
@@ -219,6 +249,8 @@ class SaidRepairs:
     _times: set[tuple[int, int]] = field(default_factory=set)
     _video: bool = False
     _cc: list[set[str]] = field(default_factory=list)
+    _calendar: str | None = None
+    _forwards: bool = False
     _actions: dict[int, Action] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -229,6 +261,8 @@ class SaidRepairs:
         self._times = said_times(self.request)
         self._video = _VIDEO_MEETING.search(self.request) is not None
         self._cc = [set(normalize_name(span).split()) | set(span.lower().split()) for span in cc_spans(self.request)]
+        self._calendar = said_calendar(self.request)
+        self._forwards = _THIS_EMAIL.search(self.request) is not None and not _REPLYING.search(self.request)
 
     def repair(self, action: Action) -> tuple[Action, str]:
         """The action with stated facts put right, and what changed ("" when nothing did).
@@ -238,6 +272,11 @@ class SaidRepairs:
         if action.tool not in self.registry:
             return action, ""
         changes: list[str] = []
+        if self._forwards and action.tool == "compose_new_email" and "forward_email" in self.registry:
+            if not any(done.tool == "forward_email" for done in self._actions.values()) and len(action.args) == 5:
+                recipients, cc, _subject, context, attachments = action.args
+                action = replace(action, tool="forward_email", args=(recipients, cc, context, attachments))
+                changes.append("forwards the email at hand, as the request says")
         args = list(action.args)
         params = self.registry.get(action.tool).parameters
         for index, (param, value) in enumerate(zip(params, args)):
@@ -261,9 +300,13 @@ class SaidRepairs:
             changes += self._reminder(params, args)
         if action.tool == "create_calendar_event":
             changes += self._event_end(params, args)
+            where = [p.name for p in params].index("calendar")
+            if self._calendar is not None and args[where] != self._calendar:
+                args[where] = self._calendar
+                changes.append(f"on the {self._calendar} calendar the request names")
         if action.tool in ("compose_new_email", "forward_email"):
             changes += self._cc_moves(params, args)
-        repaired = replace(action, args=tuple(args)) if changes else action
+        repaired = replace(action, args=tuple(args)) if changes else action  # `action` may be forwarded
         self._actions[action.id] = repaired
         return repaired, "; ".join(changes)
 

@@ -1,7 +1,7 @@
 """A GBNF grammar (llama.cpp syntax) that only lets a model write valid plans.
 
 Given the tools a planner may call, `build_grammar` returns grammar text that accepts
-the plan language (../shared/spec/plan-language.md) in its canonical layout::
+the plan language (docs/plan-language.md) in its canonical layout::
 
     Thought: optional, one line
     1. get_email_address("Sid")
@@ -396,15 +396,27 @@ def grammar_for_request(grammar: str, request: str, now: datetime | None = None)
     return grammar
 
 
-def continuation_grammar(grammar: str, position: int, tools: Iterable[str]) -> str | None:
+def continuation_grammar(
+    grammar: str, position: int, tools: Iterable[str], *, or_join: bool = False, then: Iterable[str] = ()
+) -> str | None:
     """`grammar` made to continue a plan at action `position` with a call to one of `tools`.
 
     The caller prefills the plan so far and `"{position}. "`; after the forced call the plan
-    goes on as usual (more actions or `join()`). None when the grammar has no such call there.
+    goes on as usual (more actions or `join()`). With `or_join` the plan may also end there
+    (used when an action was taken out and the model writes what comes instead); with `then`
+    the action after it is also forced, a call to one of those. None when the grammar has no
+    such call there.
     """
     calls = [f"t-{name.replace('_', '-')}-{position}" for name in tools]
     calls = [rule for rule in calls if f"\n{rule} ::= " in grammar]
     root = "root ::= step-1\n"
     if not calls or not grammar.startswith(root) or f"\nstep-{position + 1} ::= " not in grammar:
         return None
-    return f'root ::= ( {" | ".join(calls)} ) "\\n" step-{position + 1}\n' + grammar[len(root) :]
+    forced = f'( {" | ".join(calls)} ) "\\n" step-{position + 1}'
+    after = [f"t-{name.replace('_', '-')}-{position + 1}" for name in then]
+    after = [rule for rule in after if f"\n{rule} ::= " in grammar]
+    if after and f"\nstep-{position + 2} ::= " in grammar:
+        forced = f'( {" | ".join(calls)} ) "\\n{position + 1}. " ( {" | ".join(after)} ) "\\n" step-{position + 2}'
+    if or_join:
+        forced = f'( "join(){END_OF_PLAN}" | {forced} )'
+    return f"root ::= {forced}\n" + grammar[len(root) :]

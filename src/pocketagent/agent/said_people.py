@@ -1,0 +1,289 @@
+"""Who gets what, as the request says it: the people a text goes to, and the right kind of lookup.
+
+A 135M planner keeps the set of people it has been using. "email Grace and Tomás the agenda and
+text Grace that I sent it" comes out with a text to both, and "invite Cosmin, Leonie and Aditya ...,
+email them the budget" with the email sent to the phone numbers it looked up for the text. Both
+can be read off the request and the plan so far, without a model:
+
+- **Texted people are the ones named after "text".** When every "text ..." clause of the request
+  names its people ("text Grace", "group text to Aylin, Deniz and Cem", "send Mo a text"), a phone
+  lookup of anyone else is not wanted: it becomes the lookup of a named person not looked up yet,
+  or, when there is none left, it is skipped and the model writes something else in its place.
+  "text them both", "text my brother" or a request that asks for a number leave the lookups alone.
+- **An email goes to email addresses, a text to phone numbers.** A message recipient that is the
+  result of the other kind of lookup of a person becomes that person's lookup of the right kind,
+  when the plan has it.
+- **A meeting is named for its people when the request gives it no name.** "zoom with Farah and
+  Jonas next tuesday at 11": a topic or title that is only a name, a day or a calendar of the
+  request ("Farah", "Tomorrow", "Work") becomes "Meeting with Farah and Jonas" (the data
+  conventions), the people being those it invites.
+- **A file the email sends is found first.** "email Grace and Tomás the offsite agenda", "reply
+  with the itinerary attached": an email with no attachment, in a plan that has found no file and
+  summarized none, is skipped and the model looks the file up first, then writes it again.
+- **"The link" is the meeting's link.** "make a zoom, put it on my calendar and text them the link":
+  a message that carries the calendar event showing a meeting's link carries the link itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from pocketagent.plan.language import REFERENCE, Action, Scalar
+from pocketagent.text import normalize_name
+
+# Words after "text" that are a clause's recipients only by reference: the model's set stands.
+_INDIRECT = frozenset(
+    "them him her both everyone everybody all us me my the a an his their our your back this that it "
+    "i im ill id ive".split()
+)
+# "text" as a verb: not "a text", "the text", "by text", "via text", "in a text", "texts".
+_TEXT_VERB = re.compile(
+    r"(?<!\ba )(?<!\bthe )(?<!\bby )(?<!\bvia )(?<!\bover )(?<!\bin )\b(?:group\s+)?(?:text|txt|sms|imessage)\b"
+    r"(?:\s+(?:a\s+)?message)?(?:\s+to\b)?",
+    re.IGNORECASE,
+)
+# "send Mo a text", "shoot Ana and Bo a quick text", "message Ana": the names come before or after.
+_SEND_A_TEXT = re.compile(
+    r"\b(?:send|shoot|drop|fire off)\s+(?P<names>.+?)\s+an?\s+(?:quick\s+|short\s+)?(?:text|sms)\b", re.IGNORECASE
+)
+_MESSAGE_VERB = re.compile(r"(?:^|(?<=[\s,;:]))message(?=\s+[A-ZÀ-ÖØ-Þ])")
+_CONNECTOR = re.compile(r"^(?:,|and|&|\+|or|plus)$", re.IGNORECASE)
+_TOKEN = re.compile(r"[\w'’\-.]+|[,&+]")
+# A request that asks for a number itself wants the phone lookup, whoever it names.
+_WANTS_NUMBER = re.compile(r"\b(?:phone|number|numbers|cell|mobile|digits|call|ring)\b", re.IGNORECASE)
+# What an email can send as a file ("the offsite agenda", "my transcript", "the budget pdf").
+_FILE_WORDS = (
+    r"pdfs?|decks?|slides?|spreadsheets?|sheets?|docs?|documents?|agendas?|contracts?|ndas?|invoices?|receipts?|"
+    r"reports?|handbooks?|itinerar(?:y|ies)|transcripts?|resumes?|résumés?|cvs?|photos?|pictures?|minutes|"
+    r"proposals?|files?|letters?|brochures?|menus?|forms?|presentations?|memos?|budgets?|policy|policies|manuals?|"
+    r"guides?|scans?|certificates?|statements?|tickets?|boarding pass(?:es)?|paperwork|specs?|schedules?"
+)
+_SENDS_A_FILE = re.compile(
+    r"\b(?:email|e-mail|mail|send|shoot|forward)\b(?P<between>(?:\s+[^\s,.;:!?]+){0,5}?)\s+(?:the|my|our|this|these|"
+    rf"those)\s+(?:[^\s,.;:!?]+\s+){{0,3}}?(?:{_FILE_WORDS})\b|\battach(?:ed|ing)?\b",
+    re.IGNORECASE,
+)
+# Between "email" and the file: words that make the file what the email is about, not what it sends.
+_ABOUT = re.compile(r"\b(?:that|saying|asking|ask|about|if|whether|to|re|regarding|on)\b", re.IGNORECASE)
+_ATTACHING_TOOLS = frozenset({"compose_new_email", "reply_to_email", "forward_email"})
+# Words that name when or where a meeting is, never what it is about.
+_NOT_A_TOPIC = frozenset(
+    "today tonight tomorrow monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs "
+    "fri sat sun next this week weekend morning afternoon evening noon work personal home family calendar zoom "
+    "call meeting video".split()
+)
+_SAYS_LINK = re.compile(r"\b(?:link|url|invite link|zoom link)s?\b", re.IGNORECASE)
+# Where each message tool carries its text.
+_MESSAGE_TEXT = {"send_sms": 1, "compose_new_email": 3, "reply_to_email": 1, "forward_email": 2}
+_KIND_OF_RECIPIENT = {
+    "compose_new_email": "get_email_address",
+    "reply_to_email": "get_email_address",
+    "forward_email": "get_email_address",
+    "send_sms": "get_phone_number",
+}
+
+
+def _names_at(text: str, known: set[str]) -> tuple[list[str], bool]:
+    """The names at the start of `text` ("Grace and Tomás that ...": [Grace, Tomás]), and whether
+    they take all of it.
+
+    A word is a name when it starts upper case or is a word of a name the plan already looked up
+    (people type "text grace"); names end at the first other word or at a full stop.
+    """
+    names: list[str] = []
+    current: list[str] = []
+    tokens = _TOKEN.findall(text)
+    used = 0
+    for token in tokens:
+        word = token.rstrip(".")
+        if _CONNECTOR.match(word):
+            if not current:
+                break
+            names.append(" ".join(current))
+            current = []
+            used += 1
+            continue
+        folded = normalize_name(word)
+        if not folded or folded in _INDIRECT or not (word[:1].isupper() or folded in known):
+            break
+        current.append(word)
+        used += 1
+        if token.endswith("."):
+            break
+    if current:
+        names.append(" ".join(current))
+    return names, used == len(tokens)
+
+
+def texted_names(request: str, known: set[str] | None = None) -> list[str] | None:
+    """The people the request's text messages go to, by name; None when some text names nobody.
+
+    `known` holds the folded words of names the plan already looked up. None means "the request
+    does not say who by name" ("text them the link", "text my brother", or no text at all).
+    """
+    known = known or set()
+    found: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for match in _SEND_A_TEXT.finditer(request):
+        names, whole = _names_at(match.group("names"), known)
+        if not names or not whole:
+            return None
+        found += names
+        spans.append(match.span())
+    for match in [*_TEXT_VERB.finditer(request), *_MESSAGE_VERB.finditer(request)]:
+        if any(start <= match.start() < end for start, end in spans):
+            continue
+        names, _ = _names_at(request[match.end() :], known)
+        if not names:
+            return None
+        found += names
+    return found or None
+
+
+@dataclass
+class SaidPeople:
+    """Checks the contact lookups and message recipients of one plan, in order (see the module doc)."""
+
+    request: str
+    _lookups: dict[int, Action] = field(default_factory=dict)  # accepted contact lookups, by id
+    _actions: dict[int, Action] = field(default_factory=dict)  # every accepted action, by id
+    _wants_number: bool = False
+    _says_link: bool = False
+
+    def __post_init__(self) -> None:
+        self._wants_number = _WANTS_NUMBER.search(self.request) is not None
+        self._says_link = _SAYS_LINK.search(self.request) is not None
+
+    def phone_lookup(self, action: Action) -> tuple[Action | None, str]:
+        """A `get_phone_number` as the request's texts want it: (the action, "") when fine, (the
+        lookup of another named person, why) when it names someone nobody texts, (None, why) when
+        it is not wanted at all."""
+        if action.tool != "get_phone_number" or not action.args or self._wants_number:
+            return action, ""
+        known = {word for lookup in self._lookups.values() for word in normalize_name(str(lookup.args[0])).split()}
+        known |= set(normalize_name(str(action.args[0])).split())
+        names = texted_names(self.request, known)
+        if names is None or _among(str(action.args[0]), names):
+            return action, ""
+        done = [str(a.args[0]) for a in self._lookups.values() if a.tool == "get_phone_number"]
+        pending = [name for name in names if not any(_among(d, [name]) for d in done)]
+        if pending:
+            return replace(action, args=(pending[0], *action.args[1:])), f"the request texts {pending[0]}"
+        return None, f"the request texts only {', '.join(names)}"
+
+    def recipients(self, action: Action) -> tuple[Action, str]:
+        """The action with each recipient that is the wrong kind of lookup moved to the right one."""
+        wanted = _KIND_OF_RECIPIENT.get(action.tool)
+        if wanted is None:
+            return action, ""
+        args = list(action.args)
+        changes: list[str] = []
+        for index in (0, 1) if action.tool != "reply_to_email" else (0,):
+            given = args[index] if index < len(args) else None
+            if not isinstance(given, list):
+                continue
+            items: list[Scalar] = []
+            for item in given:
+                swapped = self._right_kind(item, wanted)
+                if swapped != item:
+                    changes.append(f"{item} → {swapped} ({wanted})")
+                items.append(swapped)
+            args[index] = items
+        if changes:
+            changes = ["recipients by the right lookup: " + ", ".join(changes)]
+        text = _MESSAGE_TEXT[action.tool]
+        link = self._meeting_link(args[text]) if text < len(args) and self._says_link else None
+        if link is not None:
+            changes.append(f"carries the meeting's link {link}, as the request says")
+            args[text] = link
+        if not changes:
+            return action, ""
+        return replace(action, args=tuple(args)), "; ".join(changes)
+
+    def unfound_attachment(self, action: Action) -> str:
+        """Why an email should attach a file the plan has not found yet ("" when it need not)."""
+        if action.tool not in _ATTACHING_TOOLS or not action.args or action.args[-1] != []:
+            return ""
+        if any(done.tool in ("open_and_get_file_path", "summarize_pdf") for done in self._actions.values()):
+            return ""
+        text = action.args[_MESSAGE_TEXT[action.tool]] if len(action.args) > _MESSAGE_TEXT[action.tool] else ""
+        if isinstance(text, str) and REFERENCE.search(text):
+            return ""  # the message carries a result (a summary, a note): that is what it sends
+        for match in _SENDS_A_FILE.finditer(self.request):
+            if not _ABOUT.search(match.group("between") or ""):
+                return f"action {action.id} {action.tool} sends {match.group(0)!r}: the file is found first"
+        return ""
+
+    def meeting_title(self, action: Action) -> tuple[Action, str]:
+        """The meeting or event with a title that only names a person, a day or a calendar replaced
+        by "Meeting with <its people>"; the action unchanged otherwise."""
+        if action.tool not in ("get_zoom_meeting_link", "create_calendar_event") or not action.args:
+            return action, ""
+        title = action.args[0]
+        if not isinstance(title, str) or REFERENCE.search(title):
+            return action, ""
+        words = normalize_name(title).split()
+        people = self._invited(action)
+        person_words = {word for name in people for word in normalize_name(name).split()}
+        if not people or not words or not all(word in _NOT_A_TOPIC or word in person_words for word in words):
+            return action, ""
+        named = "Meeting with " + (people[0] if len(people) == 1 else ", ".join(people[:-1]) + " and " + people[-1])
+        return replace(action, args=(named, *action.args[1:])), f"named for its people: {named!r}"
+
+    def _invited(self, action: Action) -> list[str]:
+        """The names of the people a meeting or event is with: its invitees' lookups, or for an
+        event that shows a meeting's link, that meeting's."""
+        index = 3 if action.tool == "get_zoom_meeting_link" else 4
+        invitees = action.args[index] if len(action.args) > index else []
+        if action.tool == "create_calendar_event" and not invitees and len(action.args) > 3:
+            location = action.args[3]
+            link = REFERENCE.fullmatch(location.strip()) if isinstance(location, str) else None
+            meeting = self._actions.get(int(link.group(1) or link.group(2))) if link else None
+            if meeting is not None and meeting.tool == "get_zoom_meeting_link" and len(meeting.args) > 3:
+                invitees = meeting.args[3]
+        names: list[str] = []
+        for item in invitees if isinstance(invitees, list) else []:
+            ref = REFERENCE.fullmatch(item.strip()) if isinstance(item, str) else None
+            lookup = self._lookups.get(int(ref.group(1) or ref.group(2))) if ref else None
+            if lookup is None:
+                return []  # a literal address: no name to give the meeting
+            names.append(str(lookup.args[0]))
+        return names
+
+    def _meeting_link(self, value: object) -> str | None:
+        """`$M` of the meeting whose link the calendar event `value` ("$N") shows; None otherwise."""
+        if not isinstance(value, str) or (event := REFERENCE.fullmatch(value.strip())) is None:
+            return None
+        shown = self._actions.get(int(event.group(1) or event.group(2)))
+        if shown is None or shown.tool != "create_calendar_event" or len(shown.args) < 4:
+            return None
+        location = shown.args[3]
+        if not isinstance(location, str) or (meeting := REFERENCE.fullmatch(location.strip())) is None:
+            return None
+        made = self._actions.get(int(meeting.group(1) or meeting.group(2)))
+        return location.strip() if made is not None and made.tool == "get_zoom_meeting_link" else None
+
+    def accepted(self, action: Action) -> None:
+        """Record an action the plan keeps (call in plan order)."""
+        self._actions[action.id] = action
+        if action.tool in ("get_phone_number", "get_email_address") and action.args:
+            self._lookups[action.id] = action
+
+    def _right_kind(self, item: Scalar, wanted: str) -> Scalar:
+        if not isinstance(item, str) or (link := REFERENCE.fullmatch(item.strip())) is None:
+            return item
+        lookup = self._lookups.get(int(link.group(1) or link.group(2)))
+        if lookup is None or lookup.tool == wanted:
+            return item
+        name = normalize_name(str(lookup.args[0]))
+        for other_id, other in self._lookups.items():
+            if other.tool == wanted and normalize_name(str(other.args[0])) == name:
+                return f"${other_id}"
+        return item
+
+
+def _among(name: str, names: list[str]) -> bool:
+    """Whether `name` is one of `names` (folded; "Abuela Rosa" matches "Rosa" and back)."""
+    words = set(normalize_name(name).split())
+    return any(words & set(normalize_name(other).split()) for other in names)

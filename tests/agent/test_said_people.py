@@ -1,0 +1,150 @@
+"""Who a text goes to, recipients by the right lookup, the link and meeting names (agent.said_people)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pocketagent.agent.plan_guard import PlanGuard, Verdict, clause_weekday
+from pocketagent.agent.said_people import texted_names
+from pocketagent.plan.language import parse_plan
+from pocketagent.tools.builtin import builtin_registry
+
+NOW = datetime(2026, 11, 23, 10, 0, 0)  # a Monday
+
+
+def _checks(request: str, plan_text: str, allow_skip: bool = True) -> list[tuple[Verdict, tuple]]:
+    """(verdict, args) of each action of the plan, checked in order by a fresh guard."""
+    guard = PlanGuard(request, NOW, builtin_registry(), allow_skip=allow_skip)
+    results = []
+    for action in parse_plan(plan_text).tool_actions:
+        check = guard.check(action)
+        results.append((check.verdict, (check.action or action).args))
+    return results
+
+
+def test_texted_names_are_read_after_the_verb() -> None:
+    assert texted_names("email Grace and Tomás the agenda and text Grace that I sent it") == ["Grace"]
+    assert texted_names("group text to Aylin, Deniz and Cem: brunch moved to 11") == ["Aylin", "Deniz", "Cem"]
+    assert texted_names("send Mo a text saying hi") == ["Mo"]
+    assert texted_names("shoot Ana and Bo a quick text that I'm late") == ["Ana", "Bo"]
+    assert texted_names("text Kwame I'm outside") == ["Kwame"]
+    assert texted_names("message Priya that the build is green") == ["Priya"]
+    # Lower-case names count when the plan already looked them up.
+    assert texted_names("email grace and tomás, text grace that I sent it", {"grace", "tomas"}) == ["grace"]
+
+
+def test_texts_that_do_not_name_their_people_give_none() -> None:
+    assert texted_names("text them both the link") is None
+    assert texted_names("text my brother that I landed") is None
+    assert texted_names("send him the Hotel confirmations note by text") is None
+    assert texted_names("send the team a text") is None
+    assert texted_names("email Sid the deck") is None
+    # One text names people, another does not: who the second goes to is the model's call.
+    assert texted_names("text Ana that I'm late and text them the address") is None
+
+
+@given(st.lists(st.sampled_from(["Ana", "Bo", "Chidi", "Dana", "Émile", "Łukasz", "Wen-Hao"]), min_size=1, max_size=4, unique=True))
+def test_every_name_of_a_text_list_is_read(names: list[str]) -> None:
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    assert texted_names(f"text {listed} that dinner is at 8") == names
+
+
+def test_a_phone_lookup_of_someone_nobody_texts_is_skipped() -> None:
+    request = "email Grace and Tomás the agenda and text Grace that I sent it"
+    plan = """1. get_email_address("Grace")
+2. get_email_address("Tomás")
+3. get_phone_number("Grace")
+4. get_phone_number("Tomás")
+5. join()<END_OF_PLAN>"""
+    verdicts = [verdict for verdict, _ in _checks(request, plan)]
+    assert verdicts == [Verdict.ACCEPT, Verdict.ACCEPT, Verdict.ACCEPT, Verdict.SKIP]
+    # Without a grammar the planner cannot make the model write something else: the lookup stays.
+    assert [v for v, _ in _checks(request, plan, allow_skip=False)][-1] is Verdict.ACCEPT
+
+
+def test_a_phone_lookup_of_the_wrong_person_becomes_the_texted_one() -> None:
+    request = "email Ana the notes and text Bo that they are out"
+    plan = '1. get_email_address("Ana")\n2. get_phone_number("Ana")\n3. join()<END_OF_PLAN>'
+    (_, _), (verdict, args) = _checks(request, plan)
+    assert verdict is Verdict.REPAIR and args == ("Bo",)
+
+
+def test_a_request_that_asks_for_a_number_keeps_its_lookups() -> None:
+    request = "what's Noor's phone number? text Ana it"
+    plan = '1. get_phone_number("Noor")\n2. join()<END_OF_PLAN>'
+    assert _checks(request, plan)[0][0] is Verdict.ACCEPT
+
+
+def test_recipients_move_to_the_lookup_of_the_right_kind() -> None:
+    request = "invite Cosmin and Leonie to the review, email them the numbers and text Cosmin that it's out"
+    plan = """1. get_email_address("Cosmin")
+2. get_email_address("Leonie")
+3. get_phone_number("Cosmin")
+4. compose_new_email(["$3", "$2"], [], "Budget", "", [])
+5. send_sms(["$1"], "it's out")
+6. join()<END_OF_PLAN>"""
+    results = _checks(request, plan)
+    assert results[3] == (Verdict.REPAIR, (["$1", "$2"], [], "Budget", "", []))
+    assert results[4] == (Verdict.REPAIR, (["$3"], "it's out"))
+
+
+def test_the_link_is_the_meetings_link_not_the_event() -> None:
+    request = "set up a zoom with Ana friday at 2, put it on my calendar and text her the link"
+    plan = """1. get_email_address("Ana")
+2. get_zoom_meeting_link("Sync", "2026-11-27 14:00:00", 60, ["$1"])
+3. create_calendar_event("Sync", "2026-11-27 14:00:00", "2026-11-27 15:00:00", "$2", [], "", None)
+4. get_phone_number("Ana")
+5. send_sms(["$4"], "$3")
+6. join()<END_OF_PLAN>"""
+    assert _checks(request, plan)[4] == (Verdict.REPAIR, (["$4"], "$2"))
+    # Without "link" in the request the event may be what was meant.
+    unsaid = request.replace("the link", "the details")
+    assert _checks(unsaid, plan)[4] == (Verdict.ACCEPT, (["$4"], "$3"))
+
+
+def test_a_meeting_without_a_name_is_named_for_its_people() -> None:
+    request = "zoom with Farah and Jonas next tuesday at 11, put it on my Work calendar"
+    plan = """1. get_email_address("Farah")
+2. get_email_address("Jonas")
+3. get_zoom_meeting_link("Work", "2026-12-01 11:00:00", 60, ["$1", "$2"])
+4. create_calendar_event("Farah", "2026-12-01 11:00:00", "2026-12-01 12:00:00", "$3", [], "", None)
+5. join()<END_OF_PLAN>"""
+    results = _checks(request, plan)
+    assert results[2][1][0] == "Meeting with Farah and Jonas"
+    assert results[3][1][0] == "Meeting with Farah and Jonas" and results[3][1][6] == "Work"
+    # A real topic stays.
+    titled = plan.replace('link("Work"', 'link("Roadmap review"')
+    assert _checks(request.replace("zoom", "roadmap review zoom"), titled)[2][1][0] == "Roadmap review"
+
+
+def test_each_action_gets_the_weekday_said_next_to_it() -> None:
+    request = "invite Keanu to a welcome lunch monday at 12:30, and remind me sunday at 6 to print badges"
+    assert clause_weekday(request, "Welcome lunch", NOW) == datetime(2026, 11, 30)
+    assert clause_weekday(request, "Print badges", NOW) == datetime(2026, 11, 29)
+    assert clause_weekday(request, "Something unsaid", NOW) is None
+    assert clause_weekday("lunch monday and dinner tomorrow", "lunch", NOW) is None  # not only weekdays
+    plan = """1. create_calendar_event("Welcome lunch", "2026-11-29 12:30:00", "2026-11-29 13:30:00", "", [], "", None)
+2. create_reminder("Print badges", "2026-11-29 18:00:00", "", "", 0, False)
+3. join()<END_OF_PLAN>"""
+    (first, lunch), (second, badges) = _checks(request, plan)
+    assert first is Verdict.REPAIR and lunch[1:3] == ("2026-11-30 12:30:00", "2026-11-30 13:30:00")
+    assert second is Verdict.ACCEPT and badges[1] == "2026-11-29 18:00:00"
+
+
+def test_an_email_that_sends_a_file_waits_for_the_file() -> None:
+    request = "email Grace and Tomás the offsite agenda and text Grace that I sent it"
+    plan = """1. get_email_address("Grace")
+2. get_email_address("Tomás")
+3. compose_new_email(["$1", "$2"], [], "Offsite agenda", "", [])
+4. join()<END_OF_PLAN>"""
+    guard = PlanGuard(request, NOW, builtin_registry())
+    checks = [guard.check(a) for a in parse_plan(plan).tool_actions]
+    assert checks[2].verdict is Verdict.SKIP and checks[2].instead == ("open_and_get_file_path",) and checks[2].again
+    # What the email is about is not a file it sends; a summary it carries is not either.
+    for about in ("email Ingrid that the contract is signed", "email Mo about the report"):
+        guard = PlanGuard(about, NOW, builtin_registry())
+        compose = parse_plan('1. compose_new_email(["mo@x.org"], [], "Re", "", [])\n2. join()<END_OF_PLAN>').tool_actions[0]
+        assert guard.check(compose).verdict is not Verdict.SKIP
