@@ -21,6 +21,7 @@ import llama_cpp
 from pocketagent.agent.executor import Executor
 from pocketagent.agent.planner import Planner, PlannerConfig
 from pocketagent.llm.llamacpp import LlamaCppBackend
+from pocketagent.llm.models import adapter_path, effective_prompt_style
 from pocketagent.plan import parse_plan
 from pocketagent.settings import Settings
 from pocketagent.tools import ToolContext, ToolRegistry, builtin_registry
@@ -47,7 +48,7 @@ def percentile(values: list[float], q: float) -> float:
 def bench_planner(settings: Settings, requests: list[str]) -> dict[str, float]:
     backend = LlamaCppBackend.from_settings(settings)
     # The default planner: the shipped adapter and its compact prompt (POCKETAGENT_LORA=none: the bare model).
-    config = PlannerConfig(max_tokens=settings.max_tokens, grammar=True, prompt_style=settings.effective_prompt_style())
+    config = PlannerConfig(max_tokens=settings.max_tokens, grammar=True, prompt_style=effective_prompt_style(settings))
     planner = Planner(backend, builtin_registry(), config)
     planner.plan(requests[0], NOW)  # warm-up: fills the KV cache with the fixed prompt prefix
     rows = []
@@ -59,7 +60,7 @@ def bench_planner(settings: Settings, requests: list[str]) -> dict[str, float]:
     raw = llama_cpp.Llama(
         model_path=str(backend._model_path), n_ctx=settings.n_ctx, n_threads=settings.n_threads,
         n_batch=settings.n_batch, seed=settings.seed, verbose=False,
-        lora_path=str(settings.adapter_path()) if settings.adapter_path() else None,
+        lora_path=str(adapter_path(settings)) if adapter_path(settings) else None,
     )
     grammar = llama_cpp.LlamaGrammar.from_string(planner.options().grammar, verbose=False)
     raw_rates = []

@@ -67,7 +67,7 @@ import icalendar
 from pocketagent.agent.agent import collect
 from pocketagent.agent.build import build_agent
 from pocketagent.settings import Settings
-from pocketagent.tools.apps import APP_NAMES
+from pocketagent.tools.apps import APP_NAMES, LazyApp
 from pocketagent.tools.builtin import BUILTIN_FUNCTIONS
 
 NOW = "2026-11-23 10:00:00"  # a Monday, as in the eval set; every date below is after it
@@ -431,7 +431,8 @@ class StartTogether:
                     pass  # the partner failed before its app: run alone
             trace.started = time.perf_counter()
             try:
-                return getattr(self._app, method)(*args)
+                app = self._app.resolve() if isinstance(self._app, LazyApp) else self._app
+                return getattr(app, method)(*args)
             except BaseException:
                 trace.traceback = traceback.format_exc()
                 raise
@@ -459,7 +460,7 @@ def run_plan(home: Path, calls: list[Call], together: bool) -> list[Outcome]:
     barrier = threading.Barrier(len(calls)) if together and len(calls) > 1 else None
     apps = agent.context.apps
     for name in APP_NAMES:
-        setattr(apps, name, StartTogether(getattr(apps, name), barrier, traces))
+        setattr(apps, name, StartTogether(apps.given(name), barrier, traces))
     lines = [f"{number}. {call.text}" for number, call in enumerate(calls, 1)]
     plan = "\n".join(lines) + f"\n{len(calls) + 1}. join()<END_OF_PLAN>\n"
     summary = asyncio.run(collect(agent.run_plan(plan)))
@@ -569,9 +570,8 @@ def make_demo_workspace(home: Path) -> Path:
     """`pocketagent init --demo --home HOME`, through the CLI as a user runs it."""
     from typer.testing import CliRunner
 
-    from pocketagent.cli.main import app, register_command_groups
+    from pocketagent.cli.main import app
 
-    register_command_groups()
     env = {"POCKETAGENT_NOW": NOW, "POCKETAGENT_CONFIG": str(home.parent / "no-config.toml")}
     result = CliRunner().invoke(app, ["init", "--demo", "--home", str(home)], env=env)
     if result.exit_code != 0:

@@ -110,7 +110,7 @@ def _app_read_problems(apps) -> list[str]:  # type: ignore[no-untyped-def]
     for name in store.names():
         attempt(f"calendar {name}", lambda name=name: store.read(name))
     attempt("contacts", apps.contacts.contacts)
-    notes = apps.notes.resolve()
+    notes = apps.notes
     listing = notes.notes if callable(notes.notes) else notes.notes.notes  # NotesWithWriter wraps LocalNotes
     for note in listing():
         attempt(f"note {note.label}", lambda note=note: note.path.read_bytes().decode("utf-8"))
@@ -148,12 +148,13 @@ def _write(apps, n: int) -> None:  # type: ignore[no-untyped-def]
 
 def child(home: Path, start: int) -> None:
     """Open the stores like the CLI, report what the apps cannot read, then write from `start` until killed."""
+    import pocketagent.agent.build  # noqa: F401 - registers the "workspace" provider, as every CLI run does
     from pocketagent.settings import load_settings
     from pocketagent.tools.apps import build_apps
 
     apps = build_apps("workspace", load_settings(home=home))
     for name in ("contacts", "calendar", "reminders", "notes", "mail", "sms"):
-        getattr(apps, name).resolve()  # opening a store removes its stale temp files
+        getattr(apps, name)  # reading builds the app: opening a store removes its stale temp files
     for problem in _app_read_problems(apps):
         _say(f"unreadable {problem}")
     _say("ready")

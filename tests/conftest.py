@@ -168,9 +168,8 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One demo workspace made by `pocketagent init --demo` (dated DEMO_NOW); tests work on copies."""
     from typer.testing import CliRunner
 
-    from pocketagent.cli.main import app, register_command_groups
+    from pocketagent.cli.main import app
 
-    register_command_groups()
     template = tmp_path_factory.mktemp("demo") / "home"
     env = {"POCKETAGENT_NOW": DEMO_NOW, "POCKETAGENT_CONFIG": str(template.parent / "none.toml")}
     result = CliRunner().invoke(app, ["init", "--demo", "--home", str(template)], env=env)

@@ -16,6 +16,10 @@ class ConfigError(PocketAgentError):
     """Invalid settings, config file or flag value."""
 
 
+class CommandLineError(ConfigError):
+    """A command line that cannot work: a missing argument, options that exclude each other, an empty request."""
+
+
 class ModelFixableError(PocketAgentError):
     """An error in what the model produced; replanning may fix it."""
 
@@ -63,12 +67,20 @@ class ToolTimeoutError(ToolError):
     """A tool did not finish within its time limit."""
 
 
+class AppNotConfiguredError(ToolError):
+    """A tool needs an app (contacts, mail, ...) that the apps provider did not supply."""
+
+
 class BackendError(PocketAgentError):
     """The LLM backend could not be loaded or reached."""
 
 
 class ModelNotFoundError(BackendError):
     """A model file or packaged model that does not exist."""
+
+
+class PackageDataError(PocketAgentError):
+    """A data file shipped inside the package (pools, demo fixtures) is missing or malformed: a broken install."""
 
 
 class BfclError(PocketAgentError):

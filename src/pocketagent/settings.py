@@ -273,20 +273,6 @@ class Settings(BaseSettings):
         """`now` if set (reproducible plans), else the wall clock to the second."""
         return self.now or datetime.now().replace(microsecond=0)
 
-    def adapter_path(self) -> Path | None:
-        """The LoRA adapter file the llamacpp backend applies (None: the bare model)."""
-        from pocketagent.llm.models import resolve_adapter_path
-
-        if self.backend != "llamacpp":
-            return None  # a server applies its own weights
-        return resolve_adapter_path(self.lora, self.model)
-
-    def effective_prompt_style(self) -> str:
-        """`prompt_style` with "auto" resolved: a fine-tuned adapter was trained on the compact prompt."""
-        if self.prompt_style == "auto":
-            return "compact" if self.adapter_path() is not None else "full"
-        return self.prompt_style
-
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from flags (`overrides`, None values ignored), env and config file; typed errors."""

@@ -274,3 +274,39 @@ def test_recipients_and_attachments_come_from_lookups_or_the_request():
     assert [v.verdict for v in verdicts[:4]] == [Verdict.ACCEPT] * 4
     assert verdicts[4].verdict is Verdict.REJECT and "result of open_note" in verdicts[4].reason
     assert verdicts[5].verdict is Verdict.REJECT and "attachments" in verdicts[5].reason
+
+
+def test_a_plugin_tool_reads_the_request_and_extras_of_its_own_run():
+    """`ctx.request` / `ctx.extras` are the run's, also on a replan and for concurrent runs of one agent."""
+    def who_asked(ctx: ToolContext, topic: str) -> str:
+        """Says which request and attempt it runs for."""
+        return f"{ctx.request} | {ctx.extras['now']:%Y-%m-%d %H:%M} | attempt {ctx.extras['attempt']} | {ctx.extras['team']}"
+
+    registry = builtin_registry()
+    registry.register(who_asked)
+    backend = ScriptedBackend(
+        [
+            "1. who_asked(5)\n2. join()<END_OF_PLAN>",  # a wrong argument type: replanned
+            '1. who_asked("sync")\n2. join()<END_OF_PLAN>',
+            '1. who_asked("plan")\n2. join()<END_OF_PLAN>',
+        ]
+    )
+    shared = ToolContext(apps=recording_apps(), extras={"team": "blue"})
+    agent = Agent(registry, shared, Planner(backend, registry, PlannerConfig(grammar=False)), config=AgentConfig(max_replans=1))
+
+    first, _ = run(agent, "who is asking about the sync")
+    (action,) = first.actions.values()
+    assert action["result"] == "who is asking about the sync | 2026-11-23 10:00 | attempt 1 | blue"
+
+    async def two_runs() -> list:
+        return await asyncio.gather(
+            collect(agent.run("the first request", NOW)), collect(agent.run("the second request", NOW))
+        )
+
+    backend.replies = ['1. who_asked("a")\n2. join()<END_OF_PLAN>', '1. who_asked("b")\n2. join()<END_OF_PLAN>']
+    results = sorted(next(iter(s.actions.values()))["result"] for s in asyncio.run(two_runs()))
+    assert results == [
+        "the first request | 2026-11-23 10:00 | attempt 0 | blue",
+        "the second request | 2026-11-23 10:00 | attempt 0 | blue",
+    ]
+    assert shared.request == "" and shared.extras == {"team": "blue"}  # the agent's own context is untouched

@@ -1,6 +1,6 @@
 """Each of the 16 tools end to end: `pocketagent run --plan PLAN --json` on the demo workspace.
 
-Plans are written like the hand-written eval set (../shared/data/handwritten-dev.jsonl)
+Plans are written like the hand-written eval set (data/handwritten-dev.jsonl)
 and use the demo's people, notes and files. Every test checks the real effect on disk
 (vCard lookups, .ics files, Maildir messages, the SMS outbox, Markdown notes) and the
 bad-input cases check that the failure is one clear sentence. No model is used: without
@@ -20,9 +20,8 @@ import icalendar
 import pytest
 from typer.testing import CliRunner
 
-from pocketagent.cli.main import app, register_command_groups
+from pocketagent.cli.main import app
 
-register_command_groups()
 runner = CliRunner()
 NOW = "2026-11-23 10:00:00"  # a Monday, as in the eval set
 DEMO_DOMAIN = "demo.pocketagent.invalid"

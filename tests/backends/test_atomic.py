@@ -241,7 +241,7 @@ def test_stale_temp_files_of_killed_writers_are_removed_when_a_store_opens(tmp_p
 
     from pocketagent.backends.local.files import LocalFiles
     from pocketagent.backends.local.mail import MaildirMail
-    from pocketagent.backends.local.sms import SmsApp
+    from pocketagent.backends.local.sms import SmsOutbox
     from pocketagent.backends.opener import DesktopOpener
 
     old = time.time() - 3600
@@ -282,7 +282,7 @@ def test_stale_temp_files_of_killed_writers_are_removed_when_a_store_opens(tmp_p
     LocalContacts(home / "contacts")
     LocalReminders(home / "calendars")
     LocalNotes(home / "notes")
-    SmsApp(home / "sms")
+    SmsOutbox(home / "sms")
     LocalFiles([home / "files"], cache_path=home / "cache" / "files.json", opener=DesktopOpener(enabled=False))
     MaildirMail(home / "mail", identity="a@example.com", state_file=home / "state" / "mail.json")
 

@@ -351,7 +351,7 @@ def test_add_contact_appends_a_vcard4_card_and_keeps_existing_bytes(tmp_path: Pa
         book.add_contact(Contact("  "))
 
 
-# Every name the hand-written eval set (shared/data/handwritten-dev.jsonl) looks up.
+# Every name the hand-written eval set (data/handwritten-dev.jsonl) looks up.
 EVAL_NAMES = [
     "Tío Manuel",
     "Cosmin",

@@ -46,9 +46,8 @@ import icalendar
 import pytest
 from typer.testing import CliRunner
 
-from pocketagent.cli.main import app, register_command_groups
+from pocketagent.cli.main import app
 
-register_command_groups()
 runner = CliRunner()
 NOW = "2026-11-23 10:00:00"  # a Monday, as in the eval set
 # Generous: a healthy run takes about a second. The executor gives each tool 30 s (plus a

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from pocketagent.backends.demo_mail_files import DEMO_DOCUMENTS, text_pdf, write_demo_mail_and_files
+from pocketagent.backends.demo_mail_files import demo_documents, text_pdf, write_demo_mail_and_files
 from pocketagent.backends.local.files import LocalFiles
 from pocketagent.backends.local.mail import MaildirMail, plain_text
 from pocketagent.backends.opener import DesktopOpener
@@ -25,7 +25,7 @@ def home(tmp_path_factory) -> Path:
 
 
 def test_every_demo_pdf_is_valid_with_its_text(home):
-    for relative, (title, paragraphs) in DEMO_DOCUMENTS.items():
+    for relative, (title, paragraphs) in demo_documents().items():
         path = home / "files" / relative
         reader = PdfReader(str(path))
         assert reader.metadata.title == title
@@ -92,7 +92,7 @@ def test_inbox_threads_and_newest_message(home):
 
 def test_running_twice_adds_nothing_and_keeps_user_edits(tmp_path):
     first = write_demo_mail_and_files(tmp_path, NOW)
-    assert len([p for p in first if p.suffix == ".pdf"]) == len(DEMO_DOCUMENTS)
+    assert len([p for p in first if p.suffix == ".pdf"]) == len(demo_documents())
     assert sum(1 for p in first if "mail" in p.parts) == 7
     edited = tmp_path / "files" / "Work" / "headcount.csv"
     edited.write_text("mine\n")

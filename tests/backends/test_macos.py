@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pocketagent.backends.dates import DateRules
-from pocketagent.backends.local.sms import SmsApp
+from pocketagent.backends.local.sms import SmsOutbox
 from pocketagent.backends.macos import (
     MacCalendar,
     MacContacts,
@@ -98,7 +98,7 @@ def test_mail_drafts_by_default_and_checks_attachments(tmp_path):
 
 def test_messages_is_a_sender_for_the_sms_app(tmp_path):
     runner = Runner()
-    app = SmsApp(tmp_path / "sms", sender=MacMessagesSender(runner), send=True)
+    app = SmsOutbox(tmp_path / "sms", sender=MacMessagesSender(runner), send=True)
     assert app.send_sms(["+1 415 555 0100"], "On my way").startswith("Text sent via Messages to +1 415 555 0100")
     assert 'send "On my way" to participant (contents of num) of svc' in runner.scripts[0]
 

@@ -28,13 +28,12 @@ from pocketagent.backends.local.contacts import Contact, LocalContacts
 from pocketagent.backends.local.files import LocalFiles
 from pocketagent.backends.local.mail import MaildirMail
 from pocketagent.backends.local.notes import LocalNotes
-from pocketagent.backends.local.sms import SmsApp
+from pocketagent.backends.local.sms import SmsOutbox
 from pocketagent.backends.macos import MacCalendar, MacContacts, MacMail, MacMessagesSender, MacNotes, SpotlightFiles
-from pocketagent.backends.maps import MapsApp
+from pocketagent.backends.maps import MapLinks
 from pocketagent.backends.meetings import JitsiMeetings, ZoomMeetings
 from pocketagent.backends.provider import (
     APP_BACKENDS,
-    LazyApp,
     NotesWithWriter,
     WorkspaceLayout,
     build_workspace_apps,
@@ -44,16 +43,15 @@ from pocketagent.backends.provider import (
     selected_backends,
 )
 from pocketagent.backends.smtp import SmtpSender
-from pocketagent.cli.main import app, register_command_groups
+from pocketagent.cli.main import app
 from pocketagent.errors import ConfigError, ToolError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
 from pocketagent.plan.language import parse_plan
 from pocketagent.settings import load_settings
 from pocketagent.subagents.pdf_summarizer import PdfSummarizer
-from pocketagent.tools import ToolContext, build_apps, builtin_registry
+from pocketagent.tools import ToolContext, builtin_registry
 from pocketagent.tools.apps import APP_NAMES, current_request, request_scope
 
-register_command_groups()
 runner = CliRunner()
 NOW = "2026-11-23 10:00:00"
 USER, PASSWORD = "alex", "correct horse"  # what the smtp_server fixture accepts
@@ -85,19 +83,19 @@ def settings(tmp_path: Path, **overrides):
 
 
 def built(apps, name: str):
-    lazy = getattr(apps, name)
-    assert isinstance(lazy, LazyApp)
-    return lazy.resolve()
+    """The app itself: reading an `Apps` attribute builds a lazy app."""
+    assert apps.has(name)
+    return getattr(apps, name)
 
 
 def test_workspace_is_the_default_provider_and_builds_every_local_app(tmp_path):
     s = settings(tmp_path)
     assert s.apps == "workspace"
-    apps = build_apps(s.apps, s)
+    apps = build_workspace_apps(s)
     expected = {
         "contacts": LocalContacts, "calendar": LocalCalendar, "files": LocalFiles, "pdf": PdfSummarizer,
-        "mail": MaildirMail, "maps": MapsApp, "notes": NotesWithWriter, "reminders": LocalReminders,
-        "sms": SmsApp, "meetings": JitsiMeetings,
+        "mail": MaildirMail, "maps": MapLinks, "notes": NotesWithWriter, "reminders": LocalReminders,
+        "sms": SmsOutbox, "meetings": JitsiMeetings,
     }  # fmt: skip
     assert set(expected) == set(APP_NAMES)
     for name, app_class in expected.items():
@@ -119,10 +117,10 @@ def test_workspace_is_the_default_provider_and_builds_every_local_app(tmp_path):
 def test_apps_are_built_on_first_use_only(tmp_path):
     s = settings(tmp_path)
     apps = build_workspace_apps(s)
-    assert not any(getattr(apps, name).is_built for name in APP_NAMES)
+    assert not any(apps.is_built(name) for name in APP_NAMES)
     assert not (tmp_path / "home").exists()  # building the apps touched nothing
     assert apps.maps.maps_open_location("Ocean Beach") == "https://www.openstreetmap.org/search?query=Ocean+Beach"
-    assert [name for name in APP_NAMES if getattr(apps, name).is_built] == ["maps"]
+    assert [name for name in APP_NAMES if apps.is_built(name)] == ["maps"]
     assert not (tmp_path / "home").exists()
 
 
@@ -236,9 +234,9 @@ def test_a_plugin_backend_can_be_registered_and_selected(tmp_path):
 def test_subagents_get_the_llm_and_the_request_of_the_run(tmp_path):
     llm = RecordingLLM("- pack the tent\n- check the tide table")
     s = settings(tmp_path, subagent_llm=True)
-    apps = build_apps("workspace", s, llm=llm)
+    apps = build_workspace_apps(s, llm=llm)
     assert built(apps, "pdf").llm is llm and built(apps, "mail").writer.llm is llm
-    assert built(build_apps("workspace", settings(tmp_path), llm=llm), "pdf").llm is None  # off by default
+    assert built(build_workspace_apps(settings(tmp_path), llm=llm), "pdf").llm is None  # off by default
 
     plan = parse_plan('1. create_note("Camping", "", "Trips")\n2. join()<END_OF_PLAN>')
 
@@ -415,7 +413,7 @@ def test_send_texts_through_kde_connect(tmp_path, demo_home, monkeypatch):
     assert code == 0 and data["actions"][1]["result"].startswith("Text sent via KDE Connect to +1-415-555-0113")
     argv = json.loads(calls.read_text())
     assert argv == ["--send-sms", "the keys are under the mat", "--destination", "+1-415-555-0113", "-d", "pixel7"]
-    assert [r.status for r in SmsApp(demo_home / "sms").records("sent")] == ["sent"]
+    assert [r.status for r in SmsOutbox(demo_home / "sms").records("sent")] == ["sent"]
 
 
 def test_dry_run_looks_things_up_but_changes_nothing(tmp_path, demo_home):

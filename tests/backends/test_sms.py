@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pocketagent.backends.kdeconnect import KdeConnectSms
-from pocketagent.backends.local.sms import SmsApp
+from pocketagent.backends.local.sms import SmsOutbox
 from pocketagent.errors import ToolError
 
 NOW = datetime(2026, 11, 23, 10, 0, 0)
@@ -54,7 +54,7 @@ def calls(log: Path) -> list[list[str]]:
 
 
 def test_default_is_the_outbox(tmp_path):
-    app = SmsApp(tmp_path / "sms", clock=lambda: NOW)
+    app = SmsOutbox(tmp_path / "sms", clock=lambda: NOW)
     result = app.send_sms(["+1 (415) 555-0100", "415-555-0101"], "The keys are under the mat")
     assert result.startswith("Text saved to the SMS outbox for +1 (415) 555-0100, 415-555-0101, not sent")
     (record,) = app.records("outbox")
@@ -67,7 +67,7 @@ def test_default_is_the_outbox(tmp_path):
 
 
 def test_duplicate_numbers_are_sent_once(tmp_path):
-    app = SmsApp(tmp_path / "sms", clock=lambda: NOW)
+    app = SmsOutbox(tmp_path / "sms", clock=lambda: NOW)
     app.send_sms(["312-555-0166", "(312) 555-0166", "+44 20 7946 0958"], "hi")
     assert app.records()[0].to == ["312-555-0166", "+44 20 7946 0958"]
 
@@ -84,14 +84,14 @@ def test_duplicate_numbers_are_sent_once(tmp_path):
     ],
 )
 def test_bad_input_is_clear_and_nothing_is_written(tmp_path, recipients, message, error):
-    app = SmsApp(tmp_path / "sms")
+    app = SmsOutbox(tmp_path / "sms")
     with pytest.raises(ToolError, match=error):
         app.send_sms(recipients, message)
     assert app.records() == []
 
 
 def test_send_without_a_provider_still_queues(tmp_path):
-    app = SmsApp(tmp_path / "sms", send=True)
+    app = SmsOutbox(tmp_path / "sms", send=True)
     assert "no SMS provider is configured" in app.send_sms(["555-0100"], "hi")
     assert len(app.records("outbox")) == 1
 
@@ -105,7 +105,7 @@ def test_kdeconnect_command_shape():
 
 
 def test_kdeconnect_sends_one_command_per_number(tmp_path, fake_kdeconnect):
-    app = SmsApp(tmp_path / "sms", sender=KdeConnectSms(), send=True, clock=lambda: NOW)
+    app = SmsOutbox(tmp_path / "sms", sender=KdeConnectSms(), send=True, clock=lambda: NOW)
     message = "Brunch moved to 11 — see you there! $(touch pwned) `id`"
     result = app.send_sms(["+90 555 010 0001", "+90 555 010 0002"], message)
     assert result.startswith("Text sent via KDE Connect to +90 555 010 0001, +90 555 010 0002")
@@ -121,7 +121,7 @@ def test_kdeconnect_sends_one_command_per_number(tmp_path, fake_kdeconnect):
 
 
 def test_failed_send_keeps_the_text_in_the_outbox(tmp_path, fake_kdeconnect):
-    app = SmsApp(tmp_path / "sms", sender=KdeConnectSms(device_id="d"), send=True)
+    app = SmsOutbox(tmp_path / "sms", sender=KdeConnectSms(device_id="d"), send=True)
     with pytest.raises(ToolError, match="device rejected the message.*the text was kept in the SMS outbox"):
         app.send_sms(["555-0000"], "hi")
     assert [r.status for r in app.records("outbox")] == ["queued"]

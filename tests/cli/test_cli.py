@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pocketagent.cli.main import app, register_command_groups
+from pocketagent.cli.main import app
 from pocketagent.settings import load_settings
 
-register_command_groups()
 runner = CliRunner()
 
 PLAN = '1. get_phone_number("Ana")\n2. get_phone_number("Bo")\n3. send_sms(["$1", "$2"], "late")\n4. join()<END_OF_PLAN>\n'

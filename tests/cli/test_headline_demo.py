@@ -18,12 +18,11 @@ import pytest
 from typer.testing import CliRunner
 
 from pocketagent.agent.build import build_planner
-from pocketagent.cli.main import app, register_command_groups
-from pocketagent.llm.models import packaged_adapter
+from pocketagent.cli.main import app
+from pocketagent.llm.models import adapter_path, effective_prompt_style, packaged_adapter
 from pocketagent.settings import load_settings
 
 pytestmark = pytest.mark.model
-register_command_groups()
 HEADLINE = "email Sid and Nick the summary of budget.pdf and put a review on Friday at 3"
 
 
@@ -36,10 +35,10 @@ def coming_friday_at_3(now: datetime) -> datetime:
 def test_the_default_planner_is_the_shipped_fine_tuned_adapter() -> None:
     """`lora = "auto"` (the default) is the packaged adapter and its compact prompt; "none" the bare model."""
     settings = load_settings()
-    assert settings.adapter_path() == packaged_adapter(None) is not None
-    assert settings.effective_prompt_style() == "compact"
-    assert load_settings(lora="none").adapter_path() is None
-    assert load_settings(lora="none").effective_prompt_style() == "full"
+    assert adapter_path(settings) == packaged_adapter(None) is not None
+    assert effective_prompt_style(settings) == "compact"
+    assert adapter_path(load_settings(lora="none")) is None
+    assert effective_prompt_style(load_settings(lora="none")) == "full"
 
 
 @pytest.fixture(scope="module")

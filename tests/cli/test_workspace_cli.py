@@ -12,9 +12,8 @@ from typer.testing import CliRunner
 
 from pocketagent.backends.local.contacts import LocalContacts
 from pocketagent.backends.local.mail import MaildirMail
-from pocketagent.cli.main import app, register_command_groups
+from pocketagent.cli.main import app
 
-register_command_groups()
 runner = CliRunner()
 NOW = "2026-11-23 10:00:00"
 

@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")  # the train extra; CI installs it with the
 from typer.testing import CliRunner
 
 from pocketagent.agent.compact_prompt import compact_messages, compact_system_prompt
-from pocketagent.cli.main import app, register_command_groups
+from pocketagent.cli.main import app
 from pocketagent.finetune.dataset import Sequence, batches, read_examples, render, render_all
 from pocketagent.finetune.gguf_adapter import permute_rows, write_adapter
 from pocketagent.finetune.lora import LoraSpec, adapter_state, inject
@@ -160,7 +160,6 @@ def test_exported_adapter_makes_llama_cpp_compute_what_torch_trained(  # type: i
 def test_finetune_cli_trains_exports_resumes_and_the_adapter_plans(  # type: ignore[no-untyped-def]
     tmp_path: Path, default_model_path: Path, plan_rows
 ) -> None:
-    register_command_groups()
     data = tmp_path / "data"
     data.mkdir()
     _write_jsonl(data / "train.jsonl", plan_rows * 2)
@@ -193,18 +192,18 @@ def test_finetune_cli_trains_exports_resumes_and_the_adapter_plans(  # type: ign
 
 
 def test_auto_prompt_style_follows_the_adapter_setting(default_model_path: Path) -> None:
+    from pocketagent.llm.models import effective_prompt_style
     from pocketagent.settings import load_settings
 
     adapter = str(default_model_path)  # any existing file stands in for an adapter here
-    assert load_settings().effective_prompt_style() == "compact"  # the shipped fine-tuned adapter
-    assert load_settings(lora="none").effective_prompt_style() == "full"
-    assert load_settings(lora=adapter).effective_prompt_style() == "compact"
-    assert load_settings(lora=adapter, prompt_style="full").effective_prompt_style() == "full"
-    assert load_settings(backend="openai").effective_prompt_style() == "full"  # a server applies its own weights
+    assert effective_prompt_style(load_settings()) == "compact"  # the shipped fine-tuned adapter
+    assert effective_prompt_style(load_settings(lora="none")) == "full"
+    assert effective_prompt_style(load_settings(lora=adapter)) == "compact"
+    assert effective_prompt_style(load_settings(lora=adapter, prompt_style="full")) == "full"
+    assert effective_prompt_style(load_settings(backend="openai")) == "full"  # a server applies its own weights
 
 
 def test_finetune_cli_missing_data_is_a_clear_error(tmp_path: Path) -> None:
-    register_command_groups()
     result = CliRunner().invoke(app, ["finetune", "train", str(tmp_path / "nope"), "--out", str(tmp_path / "run")])
     assert result.exit_code == 2
     assert "training data not found" in result.output

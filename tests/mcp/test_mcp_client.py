@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pocketagent.cli.main import app, register_command_groups
+from pocketagent.cli.main import app
 from pocketagent.errors import ConfigError, McpServerError, ToolError, ToolTimeoutError
-from pocketagent.mcp_bridge.client import add_mcp_tools
+from pocketagent.mcp_client import add_mcp_tools
 from pocketagent.settings import McpServerConfig, load_settings
 from pocketagent.tools.builtin import builtin_registry, send_sms
 from pocketagent.tools.registry import Parameter, ParamType, ToolRegistry
 
-register_command_groups()
 WEATHER_SERVER = Path(__file__).with_name("weather_server.py")
 POCKETAGENT = Path(sys.executable).with_name("pocketagent")
 

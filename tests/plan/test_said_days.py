@@ -21,7 +21,7 @@ def days(request: str, now: datetime = MONDAY) -> list[str] | None:
 @pytest.mark.parametrize(
     ("request_text", "expected"),
     [
-        # ../shared/data/README.md, word for word where it gives an example
+        # data/handwritten-README.md, word for word where it gives an example
         ("remind me tomorrow at 10", ["2026-11-24"]),
         ("lunch Friday at noon", ["2026-11-27"]),
         ("call mom Monday", ["2026-11-30"]),  # a bare weekday is its next occurrence after today

@@ -13,7 +13,6 @@ from server_kit import run_stream, wait_until
 from typer.testing import CliRunner
 
 from pocketagent.cli.main import app as cli_app
-from pocketagent.cli.main import register_command_groups
 from pocketagent.errors import ConfigError
 from pocketagent.server import create_app, is_loopback
 
@@ -38,7 +37,6 @@ def test_a_non_loopback_bind_without_a_token_is_refused_before_loading_anything(
 
 
 def test_serve_refuses_a_non_loopback_bind_without_a_token_in_one_line(scripted) -> None:
-    register_command_groups()
     result = CliRunner().invoke(cli_app, ["serve", "--host", "0.0.0.0", "--backend", "scripted-plans"])
     assert result.exit_code == 2
     assert "needs an API token: pass --token or set POCKETAGENT_API_TOKEN" in result.output
@@ -46,7 +44,6 @@ def test_serve_refuses_a_non_loopback_bind_without_a_token_in_one_line(scripted)
 
 
 def test_serve_reports_a_bad_setting_or_a_taken_port_in_one_line(scripted) -> None:
-    register_command_groups()
     runner = CliRunner()
     bad = runner.invoke(cli_app, ["serve", "--confirm", "sometimes", "--backend", "scripted-plans"])
     assert bad.exit_code == 2 and "confirm" in bad.output and "Traceback" not in bad.output

@@ -12,12 +12,11 @@ from server_kit import LiveServer, live_server, run_stream, wait_until
 from typer.testing import CliRunner
 
 from pocketagent.agent.history import RunLog
-from pocketagent.cli.main import app, register_command_groups
+from pocketagent.cli.main import app
 from pocketagent.server import create_app
 from pocketagent.settings import load_settings
 
 pytestmark = [pytest.mark.model, pytest.mark.server]
-register_command_groups()
 HEADLINE = "email Sid and Nick the summary of budget.pdf and put a review on Friday at 3"
 
 

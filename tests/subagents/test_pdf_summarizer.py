@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfWriter
 
-from pocketagent.backends.demo_mail_files import DEMO_DOCUMENTS, text_pdf
+from pocketagent.backends.demo_mail_files import demo_documents, text_pdf
 from pocketagent.errors import ToolError
 from pocketagent.subagents.pdf_summarizer import (
     PdfSummarizer,
@@ -22,7 +22,7 @@ from pocketagent.subagents.pdf_summarizer import (
 
 
 def write_pdf(directory: Path, relative: str) -> Path:
-    title, paragraphs = DEMO_DOCUMENTS[relative]
+    title, paragraphs = demo_documents()[relative]
     path = directory / Path(relative).name
     path.write_bytes(text_pdf(title, paragraphs))
     return path
@@ -120,7 +120,7 @@ def test_cache_per_file_version(tmp_path, sublease, scripted):
     assert summarizer.summarize_pdf(str(sublease)) == first and len(llm.prompts) == 1
     (cached,) = (tmp_path / "cache").glob("*.json")
     assert json.loads(cached.read_text())["summary"] == first
-    title, paragraphs = DEMO_DOCUMENTS["Documents/Housing/sublease.pdf"]
+    title, paragraphs = demo_documents()["Documents/Housing/sublease.pdf"]
     sublease.write_bytes(text_pdf(title + " (amended)", paragraphs))  # new size: a new cache entry
     summarizer.summarize_pdf(str(sublease))
     assert len(llm.prompts) == 2 and len(list((tmp_path / "cache").glob("*.json"))) == 2

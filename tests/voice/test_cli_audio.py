@@ -17,9 +17,8 @@ import pytest
 from typer.testing import CliRunner
 from voice_kit import ONE_PLAN, TEXT_MOM, OnePlan, words
 
-from pocketagent.cli.main import app, register_command_groups
+from pocketagent.cli.main import app
 
-register_command_groups()
 runner = CliRunner()
 SMS_PLAN = '1. get_phone_number("Mom")\n2. send_sms(["$1"], "I\'m running late")\n3. join()<END_OF_PLAN>'
 SCRIPTED_FLAGS = ("--backend", ONE_PLAN, "--no-grammar", "--no-tool-rag", "--apps", "recorder")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -112,13 +112,25 @@ class Agent:
                     await task
 
     def _executor(
-        self, emit: Callable[[Event], None], memo: dict[tuple[str, str], Any], confirmation: Confirmation | None
+        self,
+        emit: Callable[[Event], None],
+        memo: dict[tuple[str, str], Any],
+        confirmation: Confirmation | None,
+        context: ToolContext | None = None,
     ) -> Executor:
         return Executor(
-            self.registry, self.context, emit,
+            self.registry, self.context if context is None else context, emit,
             timeout_s=self.config.tool_timeout_s, dry_run=self.config.dry_run, memo=memo,
             confirmation=confirmation,
         )
+
+    def _run_context(self, request: str, now: datetime, attempt: int) -> ToolContext:
+        """The tools' context for one plan of a run: the agent's, plus this run's request and extras.
+
+        A copy, so concurrent runs of one agent (the server's) never see each other's request.
+        """
+        extras = {**self.context.extras, "now": now, "attempt": attempt}
+        return replace(self.context, request=request, extras=extras)
 
     async def _execute_given(
         self, plan: Plan, emit: Callable[[Event], None], confirmation: Confirmation | None
@@ -145,7 +157,7 @@ class Agent:
         memo: dict[tuple[str, str], Any] = {}  # identical calls already done are not repeated on replan
         for attempt in range(self.config.max_replans + 1):
             emit(PlanningStarted(request, attempt))
-            executor = self._executor(emit, memo, confirmation)
+            executor = self._executor(emit, memo, confirmation, self._run_context(request, now, attempt))
             last = attempt == self.config.max_replans
             ready = await planner.stream_plan(request, now, emit, executor.submit, replan_context, repair_dates=last)
             results = await executor.wait()

@@ -17,13 +17,27 @@ from pocketagent.agent.planner import Planner, PlannerConfig
 from pocketagent.errors import ConfigError
 from pocketagent.llm import create_backend
 from pocketagent.llm.base import LLMBackend
+from pocketagent.llm.models import effective_prompt_style
 from pocketagent.settings import Settings
 from pocketagent.toolrag.base import ToolSelector, create_selector
-from pocketagent.tools.apps import build_apps
+from pocketagent.tools.apps import Apps, build_apps, register_app_provider
 from pocketagent.tools.builtin import register_builtin_tools
 from pocketagent.tools.registry import ToolContext, ToolRegistry
 
 ENTRY_POINT_GROUP = "pocketagent.tools"
+
+
+def workspace_apps(settings: Settings, llm: LLMBackend | None = None) -> Apps:
+    """The `workspace` apps provider (`backends/provider.py`), imported on first use, so a run
+    on the `recorder` apps never loads the backends."""
+    from pocketagent.backends.provider import build_workspace_apps
+
+    return build_workspace_apps(settings, llm)
+
+
+# The provider that ships with pocketagent is registered here, where the agent is assembled:
+# the tools layer, which keeps the provider registry, sits below the backends.
+register_app_provider("workspace", workspace_apps)
 
 
 def _load_plugin(spec: str) -> ModuleType:
@@ -63,7 +77,7 @@ def _load_plugin(spec: str) -> ModuleType:
 
 def build_registry(settings: Settings) -> ToolRegistry:
     """The 16 built-in tools, then tools from installed plugins and configured plugin modules,
-    then the tools of the external MCP servers in `mcp_servers` (see mcp_bridge/client.py).
+    then the tools of the external MCP servers in `mcp_servers` (see mcp_client.py).
 
     A plugin module defines `register_tools(registry)` and registers its typed functions
     (`registry.register(func)`), like simonw/llm's `register_tools` hook.
@@ -77,7 +91,7 @@ def build_registry(settings: Settings) -> ToolRegistry:
             raise ConfigError(f"tool plugin {getattr(module, '__name__', module)!r} has no register_tools(registry)")
         register(registry)
     if settings.mcp_servers:  # last: a server's tool never takes a built-in or plugin tool's name
-        from pocketagent.mcp_bridge.client import add_mcp_tools
+        from pocketagent.mcp_client import add_mcp_tools
 
         add_mcp_tools(registry, settings.mcp_servers)
     return registry
@@ -92,7 +106,7 @@ def build_planner(
     prompt of the fine-tuned planner lists every tool's signature (a fixed, cached prefix) and
     the model picks the tools itself, so nothing is retrieved for it.
     """
-    prompt_style = settings.effective_prompt_style()
+    prompt_style = effective_prompt_style(settings)
     selector = create_selector(
         "toolrag" if settings.tool_rag and prompt_style != "compact" else "all",
         directory=settings.tool_rag_dir,

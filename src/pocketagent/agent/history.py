@@ -175,11 +175,11 @@ def model_label(settings: Settings) -> str:
     """
     if settings.backend != "llamacpp":
         return f"{settings.model or '(server default)'} @ {settings.openai_base_url}"
-    from pocketagent.llm.models import resolve_model_path
+    from pocketagent.llm.models import adapter_path, resolve_model_path
 
     try:
         name = resolve_model_path(settings.model).name
-        adapter = settings.adapter_path()
+        adapter = adapter_path(settings)
     except PocketAgentError:
         return str(settings.model or "default")
     if adapter is None:

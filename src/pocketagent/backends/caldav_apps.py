@@ -22,12 +22,15 @@ import contextlib
 import threading
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
-import caldav
 import httpx
 import icalendar
+from caldav.collection import Calendar as DavCalendar
+from caldav.collection import Principal
+from caldav.davclient import DAVClient
 from caldav.lib import error as dav_error
 
 from pocketagent.backends.dates import DateRules
@@ -44,6 +47,7 @@ from pocketagent.backends.local.calendar import (
 from pocketagent.backends.local.contacts import Contact, ContactBook
 from pocketagent.backends.local.vcard import parse_vcards, serialize_vcards
 from pocketagent.errors import ToolError
+from pocketagent.tools.protocols import CalendarApp, RemindersApp
 
 DEFAULT_TIMEOUT_S = 15.0
 
@@ -58,6 +62,17 @@ class ServerAuthError(ToolError):
 
 class ServerProtocolError(ToolError):
     """The server answered, but not as a CalDAV/CardDAV server should."""
+
+
+T = TypeVar("T")
+
+
+def _sync(result: T | Coroutine[Any, Any, T]) -> T:
+    """A caldav call's result: its methods are typed for the sync and async clients alike, ours is sync."""
+    if isinstance(result, Coroutine):
+        result.close()
+        raise TypeError("the synchronous CalDAV client returned a coroutine")
+    return result
 
 
 def _where(url: str) -> str:
@@ -76,9 +91,9 @@ class _CalDAVStore:
         if not url or not urlsplit(url).scheme.startswith("http"):
             raise ToolError(f"CalDAV URL must start with http:// or https://, got {url!r}")
         self.url = url
-        self._client = caldav.DAVClient(url=url, username=username, password=password,
-                                        timeout=int(timeout), enable_rfc6764=False)
-        self._principal = None
+        self._client = DAVClient(url=url, username=username, password=password,
+                                 timeout=int(timeout), enable_rfc6764=False)
+        self._principal: Principal | None = None
         self._guard_lock = threading.Lock()
 
     @contextlib.contextmanager
@@ -97,23 +112,23 @@ class _CalDAVStore:
             raise ServerUnreachableError(f"cannot reach the CalDAV server at {_where(self.url)} to {action}: "
                                          f"{_short_reason(exc)}") from None
 
-    def principal(self):
+    def principal(self) -> Principal:
         with self._guard_lock:
             if self._principal is None:
                 with self.guard("log in"):
-                    self._principal = self._client.principal()
+                    self._principal = self._client.get_principal()
             return self._principal
 
-    def calendars(self) -> list[tuple[str, caldav.Calendar]]:
+    def calendars(self) -> list[tuple[str, DavCalendar]]:
         """(display name, calendar) for every calendar of the account."""
         with self.guard("list calendars"):
             found = []
-            for cal in self.principal().calendars():
-                name = cal.get_display_name() or str(cal.url).rstrip("/").rsplit("/", 1)[-1]
+            for cal in _sync(self.principal().calendars()):
+                name = _sync(cal.get_display_name()) or str(cal.url).rstrip("/").rsplit("/", 1)[-1]
                 found.append((name, cal))
             return found
 
-    def pick(self, requested: str | None, default: str, component: str, kind: str) -> tuple[caldav.Calendar, str, bool]:
+    def pick(self, requested: str | None, default: str, component: str, kind: str) -> tuple[DavCalendar, str, bool]:
         """The calendar to write a `component` into, creating a named one that is missing."""
         calendars = self.calendars()
         names = [n for n, _ in calendars]
@@ -121,10 +136,10 @@ class _CalDAVStore:
         if not is_new:
             return dict(calendars)[name], name, False
         with self.guard(f"create the {kind} {name!r}"):
-            cal = self.principal().make_calendar(name=name, supported_calendar_component_set=[component])
+            cal = _sync(self.principal().make_calendar(name=name, supported_calendar_component_set=[component]))
         return cal, name, True
 
-    def save(self, cal: caldav.Calendar, name: str, item: PreparedItem, todo: bool) -> None:
+    def save(self, cal: DavCalendar, name: str, item: PreparedItem, todo: bool) -> None:
         ical = wrap_in_calendar(name, item.component).to_ical().decode("utf-8")
         with self.guard(f"save {item.title!r}"):
             if todo:
@@ -138,7 +153,7 @@ class _CalDAVStore:
             if name is not None and cal_name != name:
                 continue
             with self.guard(f"read {cal_name!r}"):
-                objects = cal.todos(include_completed=True) if kind == "VTODO" else cal.events()
+                objects = _sync(cal.todos(include_completed=True)) if kind == "VTODO" else _sync(cal.events())
                 for obj in objects:
                     found.extend(icalendar.Calendar.from_ical(obj.data).walk(kind))
         return found
@@ -153,7 +168,7 @@ def _short_reason(exc: BaseException) -> str:
     return text.strip()[:200] or type(exc).__name__
 
 
-class CalDAVCalendar:
+class CalDAVCalendar(CalendarApp):
     """`create_calendar_event` on a CalDAV server."""
 
     def __init__(self, url: str, username: str | None = None, password: str | None = None,
@@ -173,10 +188,10 @@ class CalDAVCalendar:
 
     def events(self, calendar: str | None = None) -> list[icalendar.Event]:
         """Events of one calendar (by display name) or of all calendars."""
-        return self.store.components("VEVENT", calendar)
+        return [c for c in self.store.components("VEVENT", calendar) if isinstance(c, icalendar.Event)]
 
 
-class CalDAVReminders:
+class CalDAVReminders(RemindersApp):
     """`create_reminder` as VTODOs on a CalDAV server."""
 
     def __init__(self, url: str, username: str | None = None, password: str | None = None,
@@ -196,7 +211,7 @@ class CalDAVReminders:
 
     def reminders(self, list_name: str | None = None) -> list[icalendar.Todo]:
         """To-dos of one list (by display name) or of all calendars."""
-        return self.store.components("VTODO", list_name)
+        return [c for c in self.store.components("VTODO", list_name) if isinstance(c, icalendar.Todo)]
 
 
 # ---------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@
 so that the README's commands do something visible on a fresh machine ("summarize the
 insurance policy pdf", "reply to this saying Thursday's fine", "email Sid the budget").
 It never overwrites: existing files are kept, messages already in the inbox (same
-Message-ID) are not added twice.
+Message-ID) are not added twice. The fixtures are package data under `backends/demo/`:
+`documents.toml` (the PDFs' text), `inbox.toml` (the messages) and `files/` (other files,
+copied as they are).
 
 The PDFs are written by `text_pdf`, a small PDF 1.4 writer (Helvetica, WinAnsi text,
 several pages), so they have a real text layer without any extra dependency.
@@ -19,13 +21,19 @@ from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
-from pocketagent.backends.local.atomic import atomic_write_bytes, atomic_write_text
+from pydantic import BaseModel, ConfigDict, Field
+
+from pocketagent.backends.local.atomic import atomic_write_bytes
 from pocketagent.backends.local.mail import MaildirMail
+from pocketagent.data.package_files import load_package_toml, package_tree
 
 DEMO_USER = "Alex Kim <alex.kim@example.com>"
 DEMO_DOMAIN = "demo.pocketagent.invalid"
+DEMO_PACKAGE = "pocketagent.backends"  # the fixtures live in its `demo/` folder
 
 # -- a minimal PDF writer ---------------------------------------------------------------
 
@@ -104,216 +112,96 @@ def text_pdf(title: str, paragraphs: Sequence[str]) -> bytes:
     return bytes(out)
 
 
-# -- documents --------------------------------------------------------------------------
-
-_INSURANCE_SECTIONS = [
-    ("Coverage", "This homeowners policy covers the dwelling at 2209 Fulton Street, San Francisco, CA, against "
-     "sudden and accidental direct physical loss, including fire, lightning, windstorm, hail, theft, vandalism and "
-     "water damage from burst pipes. Dwelling coverage is $850,000. Personal property is covered up to $212,500 and "
-     "loss of use up to $170,000."),
-    ("Deductible", "A deductible of $2,500 applies to each covered loss. Earthquake damage is excluded unless the "
-     "optional earthquake endorsement is purchased; that endorsement carries a separate deductible of 15 percent of "
-     "the dwelling limit."),
-    ("Liability", "Personal liability coverage is $500,000 per occurrence, and medical payments to others are "
-     "covered up to $5,000 per person. Liability arising from business activities at the residence is excluded."),
-    ("Exclusions", "The policy does not cover flood, surface water, gradual leaks, mold that results from neglected "
-     "maintenance, wear and tear, pest damage, or intentional loss. Jewelry and watches are limited to $5,000 in "
-     "total unless scheduled separately."),
-    ("Claims", "Report a loss within 60 days by calling 1-800-555-0199 or through the insurer's website. Take "
-     "photos, keep damaged items until an adjuster has seen them, and make temporary repairs to prevent further "
-     "damage; reasonable costs of temporary repairs are reimbursed."),
-    ("Premium and term", "The annual premium is $1,940, payable in full or in two installments. The policy term "
-     "runs from January 1, 2026 to December 31, 2026 and renews automatically unless cancelled with 30 days' "
-     "written notice."),
-]  # fmt: skip
+# -- the fixtures (package data under backends/demo/) ------------------------------------
 
 
-def _insurance_paragraphs() -> list[str]:
-    paragraphs = ["Policy number HO-4471-2026. Insured: Alex Kim. Insurer: Bayside Mutual Insurance Company."]
-    for heading, text in _INSURANCE_SECTIONS:
-        paragraphs += [f"## {heading}", text]
-    # The general conditions make the policy long enough to need a chunked summary.
-    for n in range(1, 13):
-        paragraphs.append(f"## Condition {n}")
-        paragraphs.append(
-            f"General condition {n}: the insured must cooperate with the insurer in the investigation of any claim, "
-            "provide records and receipts on request, and allow inspection of the damaged property. Misstatements "
-            "made to obtain coverage or to support a claim void the coverage for that claim. Any dispute about the "
-            "amount of a loss may be settled by appraisal, each party choosing a competent appraiser."
+class DemoDocument(NamedTuple):
+    """A demo PDF's text: its title and paragraphs ("## " marks a heading)."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+
+
+class _Repeat(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    times: int = Field(ge=1)
+    paragraphs: tuple[str, ...]  # "{n}" is replaced by 1, 2, ... `times`
+
+
+class _DocumentEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str  # relative to the workspace's files/ folder
+    title: str
+    paragraphs: tuple[str, ...]
+    repeat: _Repeat | None = None
+
+    def document(self) -> DemoDocument:
+        repeated = (
+            [p.replace("{n}", str(n)) for n in range(1, self.repeat.times + 1) for p in self.repeat.paragraphs]
+            if self.repeat
+            else []
         )
-    return paragraphs
+        return DemoDocument(self.title, (*self.paragraphs, *repeated))
 
 
-DEMO_DOCUMENTS: dict[str, tuple[str, list[str]]] = {
-    "Documents/Finance/budget.pdf": ("Q4 2026 Team Budget", [
-        "Prepared for the budget review on November 27, 2026. All figures in US dollars.",
-        "## Summary",
-        "Total Q4 budget is $184,000, up 6 percent from Q3. Salaries and contractors account for 71 percent. "
-        "Travel is reduced by $4,000 because the December offsite is local.",
-        "## Line items",
-        "Salaries: $118,000. Contractors: $12,500. Cloud services: $21,000. Software licenses: $8,300. "
-        "Travel: $6,200. Team offsite: $9,800. Training: $4,200. Equipment: $4,000.",
-        "## Risks",
-        "Cloud spend grew 14 percent in October after the new analytics pipeline launched; a reserved-capacity "
-        "plan would save about $3,000 per quarter. Hiring for the open data engineer role is budgeted from December 1.",
-    ]),
-    "Documents/Insurance/insurance policy.pdf": ("Homeowners Insurance Policy", _insurance_paragraphs()),
-    "Documents/Housing/sublease.pdf": ("Sublease Agreement", [
-        "This sublease is made between Alex Kim (sublessor) and Jordan Ellis (sublessee) for the apartment at "
-        "2209 Fulton Street, Unit 3, San Francisco, CA 94117.",
-        "## Term and rent",
-        "The sublease runs from January 5, 2027 to June 30, 2027. Rent is $2,350 per month, due on the first of each "
-        "month by bank transfer. A security deposit of $2,350 is due at signing and is returned within 21 days of move-out.",
-        "## Rules",
-        "The sublessee follows the master lease: no smoking, no pets without written consent, quiet hours from 10pm "
-        "to 7am. Utilities except internet are included. The sublessee may not sublet further.",
-        "## Ending early",
-        "Either party may end the sublease early with 60 days' written notice. The landlord, Priya Raman, has "
-        "approved this sublease in writing.",
-    ]),
-    "Travel/itinerary.pdf": ("Trip Itinerary: San Francisco to Osaka", [
-        "Traveler: Alex Kim. Booking reference: KX7Q2M.",
-        "## Flights",
-        "December 12: United UA 33, San Francisco (SFO) 11:05 to Osaka Kansai (KIX) 16:40 next day, seat 32K. "
-        "December 20: United UA 32, Osaka Kansai (KIX) 18:10 to San Francisco (SFO) 11:50, seat 30A.",
-        "## Hotel",
-        "Cross Hotel Osaka, 2-5-15 Shinsaibashi-suji, Chuo-ku, from December 13 to December 20, 7 nights, "
-        "confirmation 88213045. Check-in from 3pm.",
-        "## Plans",
-        "December 14: Dotonbori and Kuromon market. December 15: day trip to Kyoto by JR Special Rapid. "
-        "December 17: Umeda Sky Building at sunset.",
-    ]),
-    "Work/Legal/NDA.pdf": ("Mutual Non-Disclosure Agreement", [
-        "This agreement is between Northwind Labs, Inc. and the counterparty named on the signature page, "
-        "effective on the date of the last signature.",
-        "## Confidential information",
-        "Confidential information is any non-public business, technical or financial information disclosed by "
-        "either party, in any form, that is marked confidential or would reasonably be understood to be confidential.",
-        "## Obligations",
-        "Each party uses the other's confidential information only to evaluate a potential business relationship, "
-        "shares it only with employees and advisers who need to know it, and protects it with at least reasonable care.",
-        "## Term",
-        "The obligations last three years from the effective date. Either party may end discussions at any time; "
-        "on request, confidential information is returned or destroyed within 30 days. California law governs.",
-    ]),
-    "Work/Offsite/offsite budget.pdf": ("December Team Offsite: Budget", [
-        "Offsite on December 8, 2026 at Presidio Tunnel Tops, San Francisco, for 14 people.",
-        "## Costs",
-        "Venue and picnic area permit: $1,200. Catering (breakfast, lunch, coffee): $2,450. Facilitator: $3,000. "
-        "Team activity: $1,400. Transport: $950. Contingency: $800. Total: $9,800.",
-        "## Notes",
-        "The budget fits the Q4 offsite line of $9,800. Catering must be confirmed by December 1. "
-        "Cosmin owns logistics, Leonie the agenda, Aditya the activity.",
-    ]),
-    "Work/hackathon rules.pdf": ("Winter Hackathon Rules", [
-        "The winter hackathon runs from December 10 at 9am to December 11 at 5pm.",
-        "## Teams",
-        "Teams have two to four people. Everyone may join one team only. Projects must start at the hackathon; "
-        "using open-source libraries is allowed.",
-        "## Judging",
-        "Demos are five minutes, followed by three minutes of questions. Judges score impact, technical quality and "
-        "presentation equally. The top three teams present at the all-hands meeting on December 15.",
-    ]),
-    "Work/RFP.pdf": ("Request for Proposal: City Transit Data Platform", [
-        "The City of Oakland invites proposals for a data platform that publishes real-time transit arrivals.",
-        "## Scope",
-        "The platform ingests GTFS-realtime feeds from three operators, serves an open API with 99.9 percent "
-        "availability, and provides a public dashboard.",
-        "## Submission",
-        "Proposals are due January 15, 2027 at 5pm Pacific time. The budget ceiling is $450,000 over two years.",
-    ]),
-    "Work/technical annex.pdf": ("Technical Annex to the Transit Data Platform RFP", [
-        "## Requirements",
-        "Feeds are polled every 15 seconds. API latency must stay under 300 milliseconds at the 95th percentile. "
-        "Data is retained for 24 months. Accessibility follows WCAG 2.1 AA.",
-        "## Security",
-        "All traffic uses TLS 1.2 or later. Operator credentials are stored in a managed secrets service. "
-        "A penetration test is required before launch.",
-    ]),
-    "Work/Board/board minutes.pdf": ("Board Meeting Minutes, November 2026", [
-        "Meeting of the board of directors of Northwind Labs, Inc., held on November 5, 2026. Present: five of "
-        "six directors; Teodora Ionescu attended for Project Phoenix.",
-        "## Decisions",
-        "The board approved the 2027 hiring plan of 9 new roles and a Q4 budget of $184,000. Project Phoenix keeps "
-        "its Q2 deadline for the billing migration; the vendor contract will be renegotiated by January 31.",
-        "## Action items",
-        "Finance presents a cloud cost reduction plan at the next meeting. The next board meeting is on "
-        "December 3, 2026 at 4pm.",
-    ]),
-    "Documents/School/transcript.pdf": ("Academic Transcript", [
-        "Student: Alex Kim. Program: MSc Computer Science, University of California, Berkeley.",
-        "Fall 2024: Machine Learning (A), Distributed Systems (A-), Databases (A). "
-        "Spring 2025: Natural Language Processing (A), Operating Systems (B+), Thesis Seminar (A). Cumulative GPA 3.86.",
-    ]),
-    "Documents/signed offer letter.pdf": ("Offer Letter (signed)", [
-        "Northwind Labs, Inc. offers Ravi Menon the position of Senior Data Engineer, starting January 4, 2027.",
-        "Base salary is $182,000 per year, with a sign-on bonus of $15,000 and standard benefits. "
-        "Signed by both parties on November 20, 2026.",
-    ]),
-}  # fmt: skip
+class _DocumentsFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-DEMO_TEXT_FILES: dict[str, str] = {
-    "Documents/Finance/expenses 2026.csv": "date,category,amount\n2026-10-03,groceries,84.20\n"
-    "2026-10-05,transport,42.00\n2026-10-11,dining,63.50\n2026-11-02,utilities,118.75\n",
-    "Work/headcount.csv": "team,role,count,open\nData,Engineer,5,1\nData,Analyst,3,0\nPlatform,Engineer,6,2\n"
-    "Design,Designer,2,0\n",
-    "Work/Offsite/agenda.md": "# Offsite agenda (Dec 8)\n\n- 9:00 breakfast\n- 9:30 Q4 retro\n"
-    "- 11:00 2027 planning\n- 12:30 lunch\n- 14:00 team activity\n",
-    "Documents/recipes/grandma's lasagna.txt": "Grandma's lasagna\n\n500 g ground beef, 1 onion, 2 cans of "
-    "tomatoes, 250 g ricotta, 200 g mozzarella, 12 lasagna sheets. Bake 45 minutes at 190 C.\n",
-}
+    documents: tuple[_DocumentEntry, ...]
 
 
-# -- the inbox --------------------------------------------------------------------------
+class DemoMessage(BaseModel):
+    """A demo inbox message, dated `hours_ago` before now and addressed to the workspace user."""
 
-# (id, sender, subject, body, hours before now, reply-to id, attachment path)
-_INBOX: list[tuple[str, str, str, str, float, str | None, str | None]] = [
-    ("budget-1", "Sid Shah <sid.shah@example.com>", "Q4 budget review",
-     "Hi Alex,\n\nCould you send me the latest Q4 budget before Friday's review? I want to check the cloud "
-     "numbers against October's invoice.\n\nThanks,\nSid", 72, None, None),
-    ("proto-1", "Björn Lindqvist <bjorn@example.org>", "Prototype build status",
-     "Hej Alex,\n\nThe second prototype batch passed the drop tests. Assembly is scheduled for next week; I'll "
-     "confirm the shipping date once the enclosures arrive.\n\n/Björn", 96, None, None),
-    ("sublease-1", "Priya Raman <priya.raman@example.com>", "Sublease agreement for Unit 3",
-     "Hi Alex,\n\nAttached is the sublease agreement for Jordan. I've approved it; please have Jordan sign and "
-     "send it back by December 15.\n\nBest,\nPriya", 50, None, "Documents/Housing/sublease.pdf"),
-    ("offsite-1", "Leonie Schäfer <leonie.schaefer@example.net>", "Offsite planning",
-     "Hi Alex,\n\nThe Presidio Tunnel Tops picnic area is booked for December 8. Can you check the budget and "
-     "invite Cosmin and Aditya to a planning meeting?\n\nLeonie", 30, None, None),
-    ("budget-2", "Sid Shah <sid.shah@example.com>", "Re: Q4 budget review",
-     "Also, if you have the offsite numbers, include those too. The review is Friday at 3pm.\n\nSid\n\n"
-     "On Friday, Sid Shah wrote:\n> Could you send me the latest Q4 budget before Friday's review?", 20,
-     "budget-1", None),
-    ("lunch-1", "Tartine Manufactory <receipts@tartine.example.com>", "Your receipt from Tartine Manufactory",
-     "Thanks for dining with us!\n\nDate: Nov 23, 2026, 12:41\n2 x lunch special  $38.00\n1 x sparkling water "
-     "$4.50\nTax $3.84\nTip $8.50\nTotal $54.84\nPaid with Visa ending 4242", 5, None, None),
-    ("review-1", "Maëlle Durand <maelle.durand@example.net>", "Design review Wednesday",
-     "Hi Alex,\n\nWe're holding the design review on Wednesday from 10 to 11 in the Atlas room, with a dial-in "
-     "for remote folks. Could you present the onboarding flow? And does Thursday work for the follow-up?\n\n"
-     "Merci,\nMaëlle", 0.75, None, None),
-]  # fmt: skip
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str  # the Message-ID is <key@DEMO_DOMAIN>
+    sender: str
+    subject: str
+    body: str
+    hours_ago: float = Field(ge=0)
+    reply_to: str | None = None  # the key of the message this one answers
+    attachment: str | None = None  # a demo file, relative to files/
+
+
+class _InboxFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    messages: tuple[DemoMessage, ...] = Field(min_length=1)
+
+
+@cache
+def demo_documents() -> dict[str, DemoDocument]:
+    """The demo PDFs by path relative to files/, in the order they are written (`demo/documents.toml`)."""
+    entries = load_package_toml(_DocumentsFile, DEMO_PACKAGE, "demo", "documents.toml").documents
+    return {entry.path: entry.document() for entry in entries}
+
+
+@cache
+def demo_inbox() -> tuple[DemoMessage, ...]:
+    """The demo inbox messages (`demo/inbox.toml`), in the order they are added."""
+    return load_package_toml(_InboxFile, DEMO_PACKAGE, "demo", "inbox.toml").messages
 
 
 def _message_id(key: str) -> str:
     return f"<{key}@{DEMO_DOMAIN}>"
 
 
-def _demo_message(
-    entry: tuple[str, str, str, str, float, str | None, str | None], now: datetime, user: str, files_root: Path
-) -> EmailMessage:
-    key, sender, subject, body, hours, parent, attachment = entry
+def _demo_message(entry: DemoMessage, now: datetime, user: str, files_root: Path) -> EmailMessage:
     message = EmailMessage(policy=policy.default)
-    message["From"] = sender
+    message["From"] = entry.sender
     message["To"] = user
-    message["Subject"] = subject
-    message["Date"] = format_datetime((now - timedelta(hours=hours)).astimezone())
-    message["Message-ID"] = _message_id(key)
-    if parent:
-        message["In-Reply-To"] = _message_id(parent)
-        message["References"] = _message_id(parent)
-    message.set_content(body)
-    if attachment:
-        path = files_root / attachment
+    message["Subject"] = entry.subject
+    message["Date"] = format_datetime((now - timedelta(hours=entry.hours_ago)).astimezone())
+    message["Message-ID"] = _message_id(entry.key)
+    if entry.reply_to:
+        message["In-Reply-To"] = _message_id(entry.reply_to)
+        message["References"] = _message_id(entry.reply_to)
+    message.set_content(entry.body)
+    if entry.attachment:
+        path = files_root / entry.attachment
         message.add_attachment(path.read_bytes(), maintype="application", subtype="pdf", filename=path.name)
     return message
 
@@ -323,22 +211,23 @@ def write_demo_mail_and_files(home: Path, now: datetime, user: str = DEMO_USER) 
     home = Path(home)
     files_root = home / "files"
     created: list[Path] = []
-    for relative, (title, paragraphs) in DEMO_DOCUMENTS.items():
+    for relative, (title, paragraphs) in demo_documents().items():
         path = files_root / relative
         if not path.exists():
             atomic_write_bytes(path, text_pdf(title, paragraphs))
             created.append(path)
-    for relative, text in DEMO_TEXT_FILES.items():
+    for relative, data in package_tree(DEMO_PACKAGE, "demo", "files"):
         path = files_root / relative
         if not path.exists():
-            atomic_write_text(path, text)
+            atomic_write_bytes(path, data)
             created.append(path)
 
     mail = MaildirMail(home / "mail", identity=user)
     existing = {summary.message_id for summary in mail.inbox_summaries()}
-    newest = max(_INBOX, key=lambda entry: -entry[4])
-    for entry in _INBOX:
-        if _message_id(entry[0]) in existing:
+    inbox = demo_inbox()
+    newest = min(inbox, key=lambda entry: entry.hours_ago)
+    for entry in inbox:
+        if _message_id(entry.key) in existing:
             continue
         stored = mailbox.MaildirMessage(_demo_message(entry, now, user, files_root).as_bytes())
         if entry is not newest:  # older mail has been read; the newest is new

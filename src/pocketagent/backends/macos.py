@@ -3,7 +3,7 @@
 Each class takes a `runner` (default `run_osascript`) so the Python side (validation,
 parsing what the scripts print, choosing among matches) is testable anywhere; only
 running the scripts needs macOS. Sending SMS through Messages is `MacMessagesSender`,
-which plugs into `SmsApp` as its sender, so the outbox policy stays in one place.
+which plugs into `SmsOutbox` as its sender, so the outbox policy stays in one place.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from pocketagent.backends.local.files import MATCH_THRESHOLD, FileIndex, fold, n
 from pocketagent.backends.opener import DesktopOpener
 from pocketagent.errors import ToolError
 from pocketagent.subagents.email_writer import EmailWriter
+from pocketagent.tools.protocols import CalendarApp, ContactsApp, FilesApp, MailApp, NotesApp, RemindersApp
 
 Runner = Callable[[str], str]
 VALID_PRIORITIES = (0, 1, 5, 9)
@@ -58,7 +59,7 @@ def _paths(attachments: object) -> list[str]:
     return found
 
 
-class MacContacts:
+class MacContacts(ContactsApp):
     """Contacts.app lookups with accent-insensitive matching and clear ambiguity errors."""
 
     def __init__(self, runner: Runner = run_osascript) -> None:
@@ -94,7 +95,7 @@ class MacContacts:
         return self._lookup(name, "emails", "get_email_address")
 
 
-class MacCalendar:
+class MacCalendar(CalendarApp):
     """Calendar.app events (dates checked with the same `DateRules` as the local calendar)."""
 
     def __init__(self, runner: Runner = run_osascript, rules: DateRules | None = None) -> None:
@@ -127,7 +128,7 @@ class MacCalendar:
         return f"{result} {warning}" if warning else result
 
 
-class MacMail:
+class MacMail(MailApp):
     """Mail.app: drafts (saved) by default, sent with `send=True`."""
 
     def __init__(
@@ -174,7 +175,7 @@ class MacMail:
 
 
 class MacMessagesSender:
-    """Messages.app as an SMS sender for `SmsApp` (used only when sending is on)."""
+    """Messages.app as an SMS sender for `SmsOutbox` (used only when sending is on)."""
 
     name = "Messages"
 
@@ -185,7 +186,7 @@ class MacMessagesSender:
         self._run(messages_send_script(normalize_phone_numbers(list(numbers)), message))
 
 
-class MacNotes:
+class MacNotes(NotesApp):
     """Notes.app notes."""
 
     def __init__(self, runner: Runner = run_osascript) -> None:
@@ -214,7 +215,7 @@ class MacNotes:
         return f"Appended to note '{title}'"
 
 
-class MacReminders:
+class MacReminders(RemindersApp):
     """Reminders.app reminders."""
 
     def __init__(self, runner: Runner = run_osascript, rules: DateRules | None = None) -> None:
@@ -239,7 +240,7 @@ class MacReminders:
         return f"{result} {warning}" if warning else result
 
 
-class SpotlightFiles:
+class SpotlightFiles(FilesApp):
     """Files found with Spotlight (`mdfind -name`) and ranked like the local index does."""
 
     def __init__(

@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 
 from pocketagent.backends.opener import DesktopOpener
 from pocketagent.errors import ConfigError, ToolError
+from pocketagent.tools.protocols import MapsApp
 
 TRANSPORT_MODES = {"d": "driving", "w": "walking", "r": "public transit"}
 
@@ -107,7 +108,7 @@ def map_provider_names() -> list[str]:
     return sorted(_PROVIDERS)
 
 
-class MapsApp:
+class MapLinks(MapsApp):
     """The maps tools: build a provider's URL, open it where a display exists, return it."""
 
     def __init__(self, provider: str = "openstreetmap", opener: DesktopOpener | None = None) -> None:

@@ -30,6 +30,7 @@ import httpx
 from pocketagent.backends.addresses import parse_email_addresses
 from pocketagent.backends.dates import parse_optional_datetime
 from pocketagent.errors import ConfigError, ToolError
+from pocketagent.tools.protocols import MeetingsApp
 
 MAX_DURATION_MIN = 24 * 60
 PAST_GRACE = timedelta(minutes=5)  # "now"-ish times written a moment ago are not "in the past"
@@ -91,7 +92,7 @@ class _MeetingInputs:
         self.invitees = [a.addr_spec for a in parse_email_addresses(invitees, "invitee", required=False)]
 
 
-class JitsiMeetings:
+class JitsiMeetings(MeetingsApp):
     """Jitsi Meet links: offline, no account. `base_url` may point at a self-hosted Jitsi."""
 
     def __init__(
@@ -112,7 +113,7 @@ class JitsiMeetings:
         return f"{self.base_url}/{topic_slug(inputs.topic)}-{suffix}"
 
 
-class ZoomMeetings:
+class ZoomMeetings(MeetingsApp):
     """Real Zoom meetings through the REST API (v2)."""
 
     def __init__(

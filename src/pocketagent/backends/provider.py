@@ -1,5 +1,7 @@
 """The `workspace` app provider: the 16 tools on the user's own data, one backend per app.
 
+`agent/build.py` registers `build_workspace_apps` under that name (the tools, a layer below, never import backends).
+
 Each app (contacts, calendar, ...) has a table of backends by name (`APP_BACKENDS`); the
 setting named in `BACKEND_SETTINGS` picks one (`contacts_backend = "carddav"`). Plugins
 can add a backend with `register_app_backend`. The local backends keep everything under
@@ -13,6 +15,9 @@ can add a backend with `register_app_backend`. The local backends keep everythin
     sms/outbox/, sms/sent/  text messages
     cache/, state/          file index, PDF summaries, the selected email
 
+Every factory is typed by its app's protocol (`pocketagent.tools.protocols`), so the type
+checker checks each backend against the tool contract.
+
 Apps are built lazily, on a tool's first call (`LazyApp`): a run that only looks up a
 phone number does not open the Maildir or index files, and a backend's configuration
 error becomes that action's clear failure. Backend names, the time zone and the
@@ -24,18 +29,38 @@ goes through SMTP (`smtp_host`) and texts through the `sms_provider`.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.errors import HeaderParseError, MessageDefect
 from email.headerregistry import Address
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pocketagent.backends.dates import DateRules
 from pocketagent.errors import ConfigError
 from pocketagent.settings import Settings
-from pocketagent.tools.apps import APP_NAMES, Apps, current_request, register_app_provider
+from pocketagent.tools.apps import APP_NAMES, Apps, LazyApp, current_request
+from pocketagent.tools.protocols import (
+    CalendarApp,
+    ContactsApp,
+    FilesApp,
+    MailApp,
+    MapsApp,
+    MeetingsApp,
+    NotesApp,
+    PdfApp,
+    RemindersApp,
+    SmsApp,
+)
+
+if TYPE_CHECKING:  # the backend modules are imported when a factory runs (see below)
+    from pocketagent.backends.local.mail import MaildirMail
+    from pocketagent.backends.local.sms import SmsSender
+    from pocketagent.backends.opener import DesktopOpener
+    from pocketagent.backends.smtp import SmtpSender
+    from pocketagent.llm.base import LLMBackend
+    from pocketagent.subagents.email_writer import EmailWriter
+    from pocketagent.subagents.note_writer import NoteWriter
 
 DEFAULT_MAIL_ADDRESS = "me@localhost.localdomain"
 
@@ -133,10 +158,10 @@ class BackendInputs:
     settings: Settings
     layout: WorkspaceLayout
     rules: DateRules
-    llm: Any = None  # LLMBackend for sub-agents (email writer, PDF summarizer, note writer), or None
+    llm: LLMBackend | None = None  # for sub-agents (email writer, PDF summarizer, note writer)
     request: Callable[[], str] = current_request
 
-    def opener(self) -> Any:
+    def opener(self) -> DesktopOpener:
         """Opens files and map links on the desktop; off when disabled or in a dry run (nothing visible happens)."""
         from pocketagent.backends.opener import DesktopOpener
 
@@ -153,7 +178,9 @@ class BackendInputs:
         return str(value)
 
 
-BackendFactory = Callable[[BackendInputs], Any]
+AppT = TypeVar("AppT")
+# Builds one app from the inputs (the app's protocol is `AppT`).
+BackendFactory = Callable[[BackendInputs], AppT]
 
 # The setting that names each app's backend; apps not listed have only the "local" backend.
 BACKEND_SETTINGS: dict[str, str] = {
@@ -167,12 +194,58 @@ BACKEND_SETTINGS: dict[str, str] = {
     "maps": "maps_provider",
     "meetings": "meetings_provider",
 }
-APP_BACKENDS: dict[str, dict[str, BackendFactory]] = {app: {} for app in APP_NAMES}
 
 
-def register_app_backend(app: str, name: str, factory: BackendFactory) -> None:
+@dataclass(frozen=True)
+class AppBackends:
+    """Each app's backend factories by backend name, typed by the app's protocol."""
+
+    contacts: dict[str, BackendFactory[ContactsApp]] = field(default_factory=dict)
+    calendar: dict[str, BackendFactory[CalendarApp]] = field(default_factory=dict)
+    files: dict[str, BackendFactory[FilesApp]] = field(default_factory=dict)
+    pdf: dict[str, BackendFactory[PdfApp]] = field(default_factory=dict)
+    mail: dict[str, BackendFactory[MailApp]] = field(default_factory=dict)
+    maps: dict[str, BackendFactory[MapsApp]] = field(default_factory=dict)
+    notes: dict[str, BackendFactory[NotesApp]] = field(default_factory=dict)
+    reminders: dict[str, BackendFactory[RemindersApp]] = field(default_factory=dict)
+    sms: dict[str, BackendFactory[SmsApp]] = field(default_factory=dict)
+    meetings: dict[str, BackendFactory[MeetingsApp]] = field(default_factory=dict)
+
+    def __getitem__(self, app: str) -> dict[str, BackendFactory[Any]]:
+        """The table of one app by name (`KeyError` for an unknown app)."""
+        if app not in APP_NAMES:
+            raise KeyError(app)
+        table: dict[str, BackendFactory[Any]] = getattr(self, app)
+        return table
+
+
+APP_BACKENDS = AppBackends()
+
+
+# One overload per app: a plugin's factory is type-checked against the app's protocol.
+@overload
+def register_app_backend(app: Literal["contacts"], name: str, factory: BackendFactory[ContactsApp]) -> None: ...
+@overload
+def register_app_backend(app: Literal["calendar"], name: str, factory: BackendFactory[CalendarApp]) -> None: ...
+@overload
+def register_app_backend(app: Literal["files"], name: str, factory: BackendFactory[FilesApp]) -> None: ...
+@overload
+def register_app_backend(app: Literal["pdf"], name: str, factory: BackendFactory[PdfApp]) -> None: ...
+@overload
+def register_app_backend(app: Literal["mail"], name: str, factory: BackendFactory[MailApp]) -> None: ...
+@overload
+def register_app_backend(app: Literal["maps"], name: str, factory: BackendFactory[MapsApp]) -> None: ...
+@overload
+def register_app_backend(app: Literal["notes"], name: str, factory: BackendFactory[NotesApp]) -> None: ...
+@overload
+def register_app_backend(app: Literal["reminders"], name: str, factory: BackendFactory[RemindersApp]) -> None: ...
+@overload
+def register_app_backend(app: Literal["sms"], name: str, factory: BackendFactory[SmsApp]) -> None: ...
+@overload
+def register_app_backend(app: Literal["meetings"], name: str, factory: BackendFactory[MeetingsApp]) -> None: ...
+def register_app_backend(app: str, name: str, factory: BackendFactory[Any]) -> None:
     """Make `factory(inputs)` selectable as backend `name` of `app` (e.g. `contacts_backend = name`)."""
-    if app not in APP_BACKENDS:
+    if app not in APP_NAMES:
         raise ValueError(f"unknown app {app!r}; apps are {', '.join(APP_NAMES)}")
     APP_BACKENDS[app][name.strip().lower()] = factory  # config values are matched case-insensitively
 
@@ -190,50 +263,29 @@ def selected_backends(settings: Settings) -> dict[str, str]:
     return chosen
 
 
-class LazyApp:
-    """Stands in for an app and builds it on first use (once, also under concurrent tool calls)."""
-
-    def __init__(self, app: str, backend: str, build: Callable[[], Any]) -> None:
-        self.app_name = app
-        self.backend_name = backend
-        self._build = build
-        self._instance: Any = None
-        self._lock = threading.Lock()
-
-    def resolve(self) -> Any:
-        """The app itself, built now if needed. A failed build is retried on the next call."""
-        with self._lock:
-            if self._instance is None:
-                self._instance = self._build()
-            return self._instance
-
-    @property
-    def is_built(self) -> bool:
-        return self._instance is not None
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.resolve(), name)
-
-    def __repr__(self) -> str:
-        state = "built" if self.is_built else "not built yet"
-        return f"<{self.app_name} app: {self.backend_name} backend, {state}>"
+def _lazy(app: str, table: dict[str, BackendFactory[AppT]], backend: str, inputs: BackendInputs) -> LazyApp[AppT]:
+    factory = table[backend]
+    return LazyApp(app, backend, lambda: factory(inputs))
 
 
-def build_workspace_apps(settings: Settings, llm: Any = None) -> Apps:
+def build_workspace_apps(settings: Settings, llm: LLMBackend | None = None) -> Apps:
     """The `workspace` provider: each app from its configured backend, built on first use."""
     chosen = selected_backends(settings)
     rules = DateRules.from_names(settings.timezone, settings.past_dates, settings.current_time)
     inputs = BackendInputs(settings, WorkspaceLayout.of(settings), rules, llm if settings.subagent_llm else None)
-    apps: dict[str, LazyApp] = {}
-    for app, backend in chosen.items():
-        factory = APP_BACKENDS[app][backend]
-        apps[app] = LazyApp(app, backend, lambda factory=factory: factory(inputs))
-    return Apps(**apps)
-
-
-register_app_provider("workspace", build_workspace_apps)
+    b = APP_BACKENDS
+    return Apps(
+        contacts=_lazy("contacts", b.contacts, chosen["contacts"], inputs),
+        calendar=_lazy("calendar", b.calendar, chosen["calendar"], inputs),
+        files=_lazy("files", b.files, chosen["files"], inputs),
+        pdf=_lazy("pdf", b.pdf, chosen["pdf"], inputs),
+        mail=_lazy("mail", b.mail, chosen["mail"], inputs),
+        maps=_lazy("maps", b.maps, chosen["maps"], inputs),
+        notes=_lazy("notes", b.notes, chosen["notes"], inputs),
+        reminders=_lazy("reminders", b.reminders, chosen["reminders"], inputs),
+        sms=_lazy("sms", b.sms, chosen["sms"], inputs),
+        meetings=_lazy("meetings", b.meetings, chosen["meetings"], inputs),
+    )
 
 
 # -- backend factories -------------------------------------------------------------------
@@ -241,13 +293,13 @@ register_app_provider("workspace", build_workspace_apps)
 # (caldav, icalendar and httpx take a noticeable part of a second to import).
 
 
-def _local_contacts(inputs: BackendInputs) -> Any:
+def _local_contacts(inputs: BackendInputs) -> ContactsApp:
     from pocketagent.backends.local.contacts import LocalContacts
 
     return LocalContacts(inputs.layout.contacts)
 
 
-def _carddav_contacts(inputs: BackendInputs) -> Any:
+def _carddav_contacts(inputs: BackendInputs) -> ContactsApp:
     from pocketagent.backends.caldav_apps import CardDAVContacts
 
     s = inputs.settings
@@ -255,13 +307,19 @@ def _carddav_contacts(inputs: BackendInputs) -> Any:
     return CardDAVContacts(url, s.dav_username, inputs.secret("dav_password"))
 
 
-def _local_calendar(inputs: BackendInputs) -> Any:
+def _macos_contacts(inputs: BackendInputs) -> ContactsApp:
+    from pocketagent.backends.macos import MacContacts
+
+    return MacContacts()
+
+
+def _local_calendar(inputs: BackendInputs) -> CalendarApp:
     from pocketagent.backends.local.calendar import LocalCalendar
 
     return LocalCalendar(inputs.layout.calendars, inputs.rules, inputs.settings.default_calendar)
 
 
-def _caldav_calendar(inputs: BackendInputs) -> Any:
+def _caldav_calendar(inputs: BackendInputs) -> CalendarApp:
     from pocketagent.backends.caldav_apps import CalDAVCalendar
 
     s = inputs.settings
@@ -269,13 +327,19 @@ def _caldav_calendar(inputs: BackendInputs) -> Any:
     return CalDAVCalendar(url, s.dav_username, inputs.secret("dav_password"), inputs.rules, s.default_calendar)
 
 
-def _local_reminders(inputs: BackendInputs) -> Any:
+def _macos_calendar(inputs: BackendInputs) -> CalendarApp:
+    from pocketagent.backends.macos import MacCalendar
+
+    return MacCalendar(rules=inputs.rules)
+
+
+def _local_reminders(inputs: BackendInputs) -> RemindersApp:
     from pocketagent.backends.local.calendar import LocalReminders
 
     return LocalReminders(inputs.layout.calendars, inputs.rules, inputs.settings.default_reminder_list)
 
 
-def _caldav_reminders(inputs: BackendInputs) -> Any:
+def _caldav_reminders(inputs: BackendInputs) -> RemindersApp:
     from pocketagent.backends.caldav_apps import CalDAVReminders
 
     s = inputs.settings
@@ -283,14 +347,20 @@ def _caldav_reminders(inputs: BackendInputs) -> Any:
     return CalDAVReminders(url, s.dav_username, inputs.secret("dav_password"), inputs.rules, s.default_reminder_list)
 
 
-class NotesWithWriter:
+def _macos_reminders(inputs: BackendInputs) -> RemindersApp:
+    from pocketagent.backends.macos import MacReminders
+
+    return MacReminders(rules=inputs.rules)
+
+
+class NotesWithWriter(NotesApp):
     """A notes app whose new notes get their text from the note writer sub-agent.
 
     Given content is kept as written (only spacing is normalized); an empty note is drafted
-    from the user's request when an LLM is available. Everything else goes to the app.
+    from the user's request when an LLM is available. Opening and appending go to the app.
     """
 
-    def __init__(self, notes: Any, writer: Any, request: Callable[[], str]) -> None:
+    def __init__(self, notes: NotesApp, writer: NoteWriter, request: Callable[[], str]) -> None:
         self.notes = notes
         self.writer = writer
         self._request = request
@@ -300,37 +370,38 @@ class NotesWithWriter:
             content = self.writer.compose(name, content, request=self._request())
         return self.notes.create_note(name, content, folder)
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.notes, name)
+    def open_note(self, name: str, folder: str) -> str:
+        return self.notes.open_note(name, folder)
+
+    def append_note_content(self, name: str, content: str, folder: str) -> str:
+        return self.notes.append_note_content(name, content, folder)
 
 
-def _note_writer(inputs: BackendInputs) -> Any:
+def _note_writer(inputs: BackendInputs) -> NoteWriter:
     from pocketagent.subagents.note_writer import NoteWriter
 
     return NoteWriter(inputs.llm, seed=inputs.settings.seed)
 
 
-def _local_notes(inputs: BackendInputs) -> Any:
+def _local_notes(inputs: BackendInputs) -> NotesApp:
     from pocketagent.backends.local.notes import LocalNotes
 
     return NotesWithWriter(LocalNotes(inputs.layout.notes), _note_writer(inputs), inputs.request)
 
 
-def _macos_notes(inputs: BackendInputs) -> Any:
+def _macos_notes(inputs: BackendInputs) -> NotesApp:
     from pocketagent.backends.macos import MacNotes
 
     return NotesWithWriter(MacNotes(), _note_writer(inputs), inputs.request)
 
 
-def _email_writer(settings: Settings, llm: Any) -> Any:
+def _email_writer(settings: Settings, llm: LLMBackend | None) -> EmailWriter:
     from pocketagent.subagents.email_writer import EmailWriter
 
     return EmailWriter(llm, sender_name=" ".join(settings.mail_name.split()), seed=settings.seed)
 
 
-def smtp_sender(settings: Settings) -> Any:
+def smtp_sender(settings: Settings) -> SmtpSender | None:
     """The SMTP sender for `send`, or None when no `smtp_host` is configured."""
     if not settings.smtp_host:
         return None
@@ -348,7 +419,9 @@ def smtp_sender(settings: Settings) -> Any:
     )
 
 
-def open_maildir(settings: Settings, llm: Any = None, request: Callable[[], str] = current_request) -> Any:
+def open_maildir(
+    settings: Settings, llm: LLMBackend | None = None, request: Callable[[], str] = current_request
+) -> MaildirMail:
     """The workspace Maildir as a `MaildirMail` (also used by `pocketagent mail`)."""
     from pocketagent.backends.local.mail import MaildirMail
 
@@ -366,11 +439,11 @@ def open_maildir(settings: Settings, llm: Any = None, request: Callable[[], str]
     )
 
 
-def _local_mail(inputs: BackendInputs) -> Any:
+def _local_mail(inputs: BackendInputs) -> MailApp:
     return open_maildir(inputs.settings, inputs.llm, inputs.request)
 
 
-def _macos_mail(inputs: BackendInputs) -> Any:
+def _macos_mail(inputs: BackendInputs) -> MailApp:
     from pocketagent.backends.macos import MacMail
 
     s = inputs.settings
@@ -386,13 +459,13 @@ def _file_roots(inputs: BackendInputs) -> list[Path]:
     return workspace_file_roots(inputs.settings)
 
 
-def _local_files(inputs: BackendInputs) -> Any:
+def _local_files(inputs: BackendInputs) -> FilesApp:
     from pocketagent.backends.local.files import LocalFiles
 
     return LocalFiles(_file_roots(inputs), cache_path=inputs.layout.cache / "files.json", opener=inputs.opener())
 
 
-def _spotlight_files(inputs: BackendInputs) -> Any:
+def _spotlight_files(inputs: BackendInputs) -> FilesApp:
     from pocketagent.backends.macos import SpotlightFiles
 
     # No configured roots: everything Spotlight indexes (the workspace files are included).
@@ -400,50 +473,52 @@ def _spotlight_files(inputs: BackendInputs) -> Any:
     return SpotlightFiles(roots, opener=inputs.opener())
 
 
-def _pdf_summarizer(inputs: BackendInputs) -> Any:
+def _pdf_summarizer(inputs: BackendInputs) -> PdfApp:
     from pocketagent.subagents.pdf_summarizer import PdfSummarizer
 
     return PdfSummarizer(inputs.llm, cache_dir=inputs.layout.cache / "pdf", seed=inputs.settings.seed)
 
 
-def _maps(provider: str) -> BackendFactory:
-    def build(inputs: BackendInputs) -> Any:
-        from pocketagent.backends.maps import MapsApp
+def _maps(provider: str) -> BackendFactory[MapsApp]:
+    def build(inputs: BackendInputs) -> MapsApp:
+        from pocketagent.backends.maps import MapLinks
 
-        return MapsApp(provider, opener=inputs.opener())
+        return MapLinks(provider, opener=inputs.opener())
 
     return build
 
 
-def _sms(make_sender: Callable[[BackendInputs], Any]) -> BackendFactory:
-    def build(inputs: BackendInputs) -> Any:
-        from pocketagent.backends.local.sms import SmsApp
+def _sms(make_sender: Callable[[BackendInputs], SmsSender | None]) -> BackendFactory[SmsApp]:
+    def build(inputs: BackendInputs) -> SmsApp:
+        from pocketagent.backends.local.sms import SmsOutbox
 
         sender = make_sender(inputs) if inputs.settings.send else None
-        return SmsApp(inputs.layout.sms, sender=sender, send=inputs.settings.send, clock=inputs.settings.current_time)
+        return SmsOutbox(
+            inputs.layout.sms, sender=sender, send=inputs.settings.send, clock=inputs.settings.current_time
+        )
 
     return build
 
 
-def _kdeconnect_sender(inputs: BackendInputs) -> Any:
+def _kdeconnect_sender(inputs: BackendInputs) -> SmsSender:
     from pocketagent.backends.kdeconnect import KdeConnectSms
 
     return KdeConnectSms(inputs.settings.kdeconnect_device or None)
 
 
-def _messages_sender(inputs: BackendInputs) -> Any:
+def _messages_sender(inputs: BackendInputs) -> SmsSender:
     from pocketagent.backends.macos import MacMessagesSender
 
     return MacMessagesSender()
 
 
-def _jitsi(inputs: BackendInputs) -> Any:
+def _jitsi(inputs: BackendInputs) -> MeetingsApp:
     from pocketagent.backends.meetings import JitsiMeetings
 
     return JitsiMeetings(inputs.settings.jitsi_url, clock=inputs.settings.current_time)
 
 
-def _zoom(inputs: BackendInputs) -> Any:
+def _zoom(inputs: BackendInputs) -> MeetingsApp:
     from pocketagent.backends.meetings import ZoomMeetings
 
     s = inputs.settings
@@ -458,35 +533,18 @@ def _zoom(inputs: BackendInputs) -> Any:
     )
 
 
-def _macos(class_name: str, with_rules: bool = False) -> BackendFactory:
-    def build(inputs: BackendInputs) -> Any:
-        from pocketagent.backends import macos
-
-        app_class = getattr(macos, class_name)
-        return app_class(rules=inputs.rules) if with_rules else app_class()
-
-    return build
+def _no_sender(inputs: BackendInputs) -> SmsSender | None:
+    return None  # the outbox only: texts are queued, never sent
 
 
-_BUILTIN_BACKENDS: dict[str, dict[str, BackendFactory]] = {
-    "contacts": {"local": _local_contacts, "carddav": _carddav_contacts, "macos": _macos("MacContacts")},
-    "calendar": {"local": _local_calendar, "caldav": _caldav_calendar, "macos": _macos("MacCalendar", True)},
-    "reminders": {"local": _local_reminders, "caldav": _caldav_reminders, "macos": _macos("MacReminders", True)},
-    "notes": {"local": _local_notes, "macos": _macos_notes},
-    "mail": {"local": _local_mail, "macos": _macos_mail},
-    "files": {"local": _local_files, "spotlight": _spotlight_files},
-    "pdf": {"local": _pdf_summarizer},
-    "maps": {"openstreetmap": _maps("openstreetmap"), "apple": _maps("apple")},
-    "sms": {"outbox": _sms(lambda inputs: None), "kdeconnect": _sms(_kdeconnect_sender),
-            "messages": _sms(_messages_sender)},
-    "meetings": {"jitsi": _jitsi, "zoom": _zoom},
-}  # fmt: skip
-
-
-def _register_builtin_backends() -> None:
-    for app, backends in _BUILTIN_BACKENDS.items():
-        for name, factory in backends.items():
-            register_app_backend(app, name, factory)
-
-
-_register_builtin_backends()
+# Typed tables: each factory is checked against its app's protocol.
+APP_BACKENDS.contacts.update(local=_local_contacts, carddav=_carddav_contacts, macos=_macos_contacts)
+APP_BACKENDS.calendar.update(local=_local_calendar, caldav=_caldav_calendar, macos=_macos_calendar)
+APP_BACKENDS.reminders.update(local=_local_reminders, caldav=_caldav_reminders, macos=_macos_reminders)
+APP_BACKENDS.notes.update(local=_local_notes, macos=_macos_notes)
+APP_BACKENDS.mail.update(local=_local_mail, macos=_macos_mail)
+APP_BACKENDS.files.update(local=_local_files, spotlight=_spotlight_files)
+APP_BACKENDS.pdf.update(local=_pdf_summarizer)
+APP_BACKENDS.maps.update(openstreetmap=_maps("openstreetmap"), apple=_maps("apple"))
+APP_BACKENDS.sms.update(outbox=_sms(_no_sender), kdeconnect=_sms(_kdeconnect_sender), messages=_sms(_messages_sender))
+APP_BACKENDS.meetings.update(jitsi=_jitsi, zoom=_zoom)

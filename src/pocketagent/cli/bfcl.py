@@ -11,45 +11,38 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from pocketagent.agent.planner import Planner
-from pocketagent.cli.errors import clear_errors
-from pocketagent.errors import BfclError, PocketAgentError
-from pocketagent.evaluation.bfcl import (
-    DEFAULT_CATEGORIES,
-    BfclItemResult,
-    build_report,
-    build_tools,
-    run_item,
-    summary_json,
-    summary_line,
-)
-from pocketagent.evaluation.bfcl_checker import (
-    BfclChecker,
-    default_venv_dir,
-    ensure_checker_venv,
-    parse_categories,
-)
-from pocketagent.tools.registry import ToolRegistry
+from pocketagent.cli.errors import reports_errors
+from pocketagent.cli.output import progress
+from pocketagent.errors import BfclError, CommandLineError
 
-# make_planner(settings overrides, registry) -> Planner. Called ONCE, with the first item's
-# tools: every item then gets its own planner on that planner's backend and config.
-MakePlanner = Callable[[dict[str, Any], ToolRegistry], Planner]
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from pocketagent.agent.planner import Planner
+    from pocketagent.evaluation.bfcl import BfclItemResult
+    from pocketagent.evaluation.bfcl_checker import BfclChecker
+    from pocketagent.tools.registry import ToolRegistry
+
+    # make_planner(settings overrides, registry) -> Planner. Called ONCE, with the first item's
+    # tools: every item then gets its own planner on that planner's backend and config.
+    MakePlanner = Callable[[dict[str, Any], ToolRegistry], Planner]
 
 
-class _UsageError(PocketAgentError):
-    """Bad command-line input."""
+def _default_categories() -> str:
+    from pocketagent.evaluation.bfcl import DEFAULT_CATEGORIES
+
+    return ",".join(DEFAULT_CATEGORIES)
 
 
 def category_table(report: dict[str, Any]) -> Table:
     """Per-category accuracy next to FunctionGemma-270M's published 0-shot figures."""
+    from rich import box
+    from rich.table import Table
+
     table = Table(box=box.SIMPLE_HEAD, title=f"BFCL (bfcl-eval {report['bfcl_eval_version']}), model {report['model']}")
     for column in ("category", "n", "correct", "accuracy", "FunctionGemma-270M", "parse failures"):
         table.add_column(column, justify="left" if column == "category" else "right")
@@ -70,10 +63,17 @@ def register(app: typer.Typer, make_planner: MakePlanner) -> None:
     """Add the ``eval-bfcl`` command to `app`."""
 
     @app.command("eval-bfcl")
+    @reports_errors
     def eval_bfcl(
         categories: Annotated[
-            str, typer.Option(help="comma-separated BFCL categories (also live_simple, live_multiple, ...)")
-        ] = ",".join(DEFAULT_CATEGORIES),
+            str,
+            typer.Option(
+                help="comma-separated BFCL categories (also live_simple, live_multiple, ...); default: the five "
+                "FunctionGemma-270M reports (docs/bfcl.md)",
+                default_factory=_default_categories,
+                show_default=False,
+            ),
+        ],
         limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N items per category")] = None,
         report: Annotated[Path | None, typer.Option("--report", help="write the full report JSON here")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print the summary as one JSON line")] = False,
@@ -90,35 +90,43 @@ def register(app: typer.Typer, make_planner: MakePlanner) -> None:
         ] = None,
     ) -> None:
         """Score the planner on BFCL with bfcl-eval's own checker (0-shot)."""
-        err = Console(stderr=True)
-        with clear_errors(_UsageError):
-            try:
-                names = parse_categories(categories)
-            except BfclError as exc:
-                raise _UsageError(str(exc)) from None
-            if report is not None and not report.parent.is_dir():
-                raise _UsageError(f"{report}: cannot write report: directory {report.parent} does not exist")
-            python = ensure_checker_venv(bfcl_venv or default_venv_dir(), say=lambda m: err.print(m, highlight=False))
-            with BfclChecker(python) as checker:
-                items = [item for name in names for item in checker.load_items(name, limit)]
-                if not items:
-                    raise _UsageError("the chosen BFCL categories have no items")
-                overrides = {
-                    key: value
-                    for key, value in {
-                        "model": model,
-                        "backend": backend,
-                        "grammar": grammar,
-                        "max_tokens": max_tokens,
-                        "seed": seed,
-                    }.items()
-                    if value is not None
-                }
-                # Every BFCL prompt is different: an on-disk prefix cache would only churn.
-                overrides["prompt_cache_dir"] = ""
-                template = make_planner(overrides, build_tools(items[0].functions).registry)
-                results = _run_with_progress(items, template, checker, err)
-                result = build_report(results, template.backend.model_name, checker.info["bfcl_eval_version"])
+        from rich.console import Console
+
+        from pocketagent.evaluation.bfcl import build_report, build_tools, summary_json, summary_line
+        from pocketagent.evaluation.bfcl_checker import (
+            BfclChecker,
+            default_venv_dir,
+            ensure_checker_venv,
+            parse_categories,
+        )
+
+        try:
+            names = parse_categories(categories)
+        except BfclError as exc:  # a category name that does not exist: bad input, not a setup failure
+            raise CommandLineError(str(exc)) from None
+        if report is not None and not report.parent.is_dir():
+            raise CommandLineError(f"{report}: cannot write report: directory {report.parent} does not exist")
+        python = ensure_checker_venv(bfcl_venv or default_venv_dir(), say=lambda m: typer.echo(m, err=True))
+        with BfclChecker(python) as checker:
+            items = [item for name in names for item in checker.load_items(name, limit)]
+            if not items:
+                raise CommandLineError("the chosen BFCL categories have no items")
+            overrides = {
+                key: value
+                for key, value in {
+                    "model": model,
+                    "backend": backend,
+                    "grammar": grammar,
+                    "max_tokens": max_tokens,
+                    "seed": seed,
+                }.items()
+                if value is not None
+            }
+            # Every BFCL prompt is different: an on-disk prefix cache would only churn.
+            overrides["prompt_cache_dir"] = ""
+            template = make_planner(overrides, build_tools(items[0].functions).registry)
+            results = _run_with_progress(items, template, checker, quiet=as_json)
+            result = build_report(results, template.backend.model_name, checker.info["bfcl_eval_version"])
         if report is not None:
             report.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
         if not as_json:
@@ -128,21 +136,16 @@ def register(app: typer.Typer, make_planner: MakePlanner) -> None:
         typer.echo(summary_json(result) if as_json else summary_line(result))
 
 
-def _run_with_progress(items: list[Any], template: Planner, checker: BfclChecker, err: Console) -> list[BfclItemResult]:
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        console=err,
-    )
+def _run_with_progress(items: list[Any], template: Planner, checker: BfclChecker, quiet: bool) -> list[BfclItemResult]:
+    from pocketagent.evaluation.bfcl import run_item
+
     results: list[BfclItemResult] = []
-    with progress:
-        task = progress.add_task("BFCL", total=len(items), status="")
+    with progress(quiet=quiet) as display:
+        bar = display.bar("BFCL", len(items))
+        correct = 0
         for item in items:
-            progress.update(task, description=f"BFCL {item.category}")
+            bar.update(description=f"BFCL {item.category}")
             results.append(run_item(item, template, checker))
-            correct = sum(r.valid for r in results)
-            progress.update(task, completed=len(results), status=f"correct {correct}/{len(results)}")
+            correct += results[-1].valid
+            bar.update(completed=len(results), status=f"correct {correct}/{len(results)}")
     return results

@@ -1,8 +1,9 @@
 """`pocketagent datagen ...`: generate, check and convert planner datasets.
 
-Wire into the main app with `register(app)`. Progress goes to stderr (rich), results to
-stdout (text, or JSON with --json). Errors are typed `PocketAgentError`s turned into one-line
-messages and exit code 2; `check` exits 1 when it rejected anything.
+Wire into the main app with `register(app)`. Progress goes to stderr, results to stdout (text,
+or JSON with --json). Errors are one-line messages with the exit status of their type
+(cli/errors.py: 2 for bad input: options, data files, endpoints that never answer); `check`
+exits 1 when it rejected anything.
 """
 
 from __future__ import annotations
@@ -10,26 +11,14 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pocketagent.cli.output import emit
-from pocketagent.data.checks import DatasetChecker
-from pocketagent.data.example import NOW_FORMAT
-from pocketagent.data.formats import export_tinyagent, import_tinyagent, iter_jsonl, read_jsonl, write_jsonl
-from pocketagent.data.pipeline import command_line, default_holdout_paths, load_holdout, write_dataset
-from pocketagent.errors import ConfigError, PocketAgentError
-from pocketagent.tools.builtin import builtin_registry
-
-_stderr = Console(stderr=True)
-
+from pocketagent.cli.errors import reports_errors
+from pocketagent.cli.output import emit, progress
+from pocketagent.errors import BackendError, CommandLineError, ConfigError
 
 # Options shared by the generating commands.
 HoldoutOpt = Annotated[
@@ -44,33 +33,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar."
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 
 
-def _fail(error: Exception) -> typer.Exit:
-    # escape: a message may hold [brackets] (pocketagent[ray], lists); soft_wrap: one line, never wrapped.
-    _stderr.print(f"[red]error:[/red] {escape(str(error))}", markup=True, highlight=False, soft_wrap=True)
-    return typer.Exit(2)
-
-
-@contextmanager
-def _progress(total: int, label: str, quiet: bool, step: int = 200) -> Iterator[Callable[[int], None]]:
-    if quiet or total <= 0:
-        yield lambda _n: None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=_stderr, transient=True) as progress:
-        task = progress.add_task(label, total=total)
-        pending = [0]
-
-        def advance(n: int) -> None:
-            # Refreshing per example would cost more than making it; update in steps.
-            pending[0] += n
-            if pending[0] >= step:
-                progress.advance(task, pending[0])
-                pending[0] = 0
-
-        yield advance
-        progress.advance(task, pending[0])
-
-
+@reports_errors
 def offline(
     out: Annotated[Path, typer.Option("--out", help="Directory for train/val/test.jsonl and card.md.")],
     train: Annotated[int, typer.Option(min=0, help="Training examples.")] = 20000,
@@ -94,40 +57,39 @@ def offline(
 ) -> None:
     """Generate a checked dataset offline from compositional scenarios (no LLM needed)."""
     from pocketagent.data.generate.offline import OfflineGenerator, generate_offline, parse_shape_mix
+    from pocketagent.data.pipeline import command_line, default_holdout_paths, load_holdout, write_dataset
 
-    try:
-        paths = [] if no_holdout else (holdout if holdout else default_holdout_paths())
-        queries = load_holdout(paths)
-        sizes = {"train": train, "val": val, "test": test}
-        # The card names what determines the data (not --out or --workers), so it is the same wherever written.
-        args = [
-            "pocketagent",
-            "datagen",
-            "offline",
-            "--out",
-            "DIR",
-            "--train",
-            str(train),
-            "--val",
-            str(val),
-            "--test",
-            str(test),
-            "--seed",
-            str(seed),
-        ]
-        generator = None
-        if shape_mix is not None:
-            generator = OfflineGenerator(buckets=parse_shape_mix(shape_mix))
-            args += ["--shape-mix", shape_mix]
-        started = time.perf_counter()
-        with _progress(sum(sizes.values()), "generating", quiet) as advance:
-            run = generate_offline(
-                sizes, seed, workers, queries, generator=generator, progress=advance, command=command_line(args)
-            )
-        written = write_dataset(out, run)
-        seconds = time.perf_counter() - started
-    except PocketAgentError as error:
-        raise _fail(error) from None
+    paths = [] if no_holdout else (holdout if holdout else default_holdout_paths())
+    queries = load_holdout(paths)
+    sizes = {"train": train, "val": val, "test": test}
+    # The card names what determines the data (not --out or --workers), so it is the same wherever written.
+    args = [
+        "pocketagent",
+        "datagen",
+        "offline",
+        "--out",
+        "DIR",
+        "--train",
+        str(train),
+        "--val",
+        str(val),
+        "--test",
+        str(test),
+        "--seed",
+        str(seed),
+    ]
+    generator = None
+    if shape_mix is not None:
+        generator = OfflineGenerator(buckets=parse_shape_mix(shape_mix))
+        args += ["--shape-mix", shape_mix]
+    started = time.perf_counter()
+    with progress(quiet=quiet or as_json) as display:
+        bar = display.bar("generating", sum(sizes.values()))
+        run = generate_offline(
+            sizes, seed, workers, queries, generator=generator, progress=bar.advance, command=command_line(args)
+        )
+    written = write_dataset(out, run)
+    seconds = time.perf_counter() - started
     total = sum(len(v) for v in run.splits.values())
     payload = {
         "out": str(out),
@@ -150,6 +112,7 @@ def offline(
     )
 
 
+@reports_errors
 def llm(
     out: Annotated[Path, typer.Option("--out", help="Directory for train/val/test.jsonl and card.md.")],
     endpoint: Annotated[
@@ -194,16 +157,19 @@ def llm(
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a checked dataset with an LLM: sampled tools + seed examples in, new requests and plans out."""
-    from pocketagent.data.generate import llm as gen
+    from pocketagent.data.checks import DatasetChecker
+    from pocketagent.data.pipeline import command_line, default_holdout_paths, load_holdout, write_dataset
+    from pocketagent.datagen import teacher as gen
     from pocketagent.llm import GenerationOptions, create_backend
     from pocketagent.settings import load_settings
+    from pocketagent.tools.builtin import builtin_registry
 
     backends: list[Any] = []
     try:
         if ray_address and not use_ray:
-            raise ConfigError("--ray-address needs --ray")
+            raise CommandLineError("--ray-address needs --ray")
         if use_ray:
-            from pocketagent.data.generate.ray_runner import import_ray
+            from pocketagent.datagen.ray_runner import import_ray
 
             import_ray()  # fail before any work when Ray is missing
         settings = load_settings(backend="openai", model=model, request_timeout_s=timeout, openai_grammar=grammar)
@@ -218,7 +184,7 @@ def llm(
         )
         options = GenerationOptions(max_tokens=max_tokens, temperature=temperature)
         if use_ray:
-            from pocketagent.data.generate.ray_runner import run_ray
+            from pocketagent.datagen.ray_runner import run_ray
 
             replies = run_ray(jobs, endpoint_settings, registry, options, workers, grammar, ray_address, ray_batch_size)
         else:
@@ -232,16 +198,17 @@ def llm(
         args += ["--max-tokens", str(max_tokens)] + (["--grammar"] if grammar else [])
         started = time.perf_counter()
         try:
-            with _progress(len(jobs), "prompts", quiet, step=1) as advance:
-                collected = gen.collect_replies(replies, jobs, checker, advance)
+            with progress(quiet=quiet or as_json) as display:
+                collected = gen.collect_replies(replies, jobs, checker, display.bar("prompts", len(jobs)).advance)
+        except BackendError as error:
+            # No request succeeded (collect_replies): the endpoints the user named are wrong or down.
+            raise ConfigError(str(error)) from None
         finally:
             replies.close()  # stops the thread pool or the Ray pipeline (and a Ray started for it)
         notes = gen.summary_notes(collected, jobs, model_name)
         run = gen.build_llm_dataset(collected, val, test, seed, len(queries), command_line(args), notes)
         written = write_dataset(out, run)
         seconds = time.perf_counter() - started
-    except PocketAgentError as error:
-        raise _fail(error) from None
     finally:
         for backend in backends:
             backend.close()
@@ -280,6 +247,7 @@ def llm(
     )
 
 
+@reports_errors
 def check(
     file: Annotated[Path, typer.Argument(help="A dataset JSONL (id, query, plan, now, tools).")],
     holdout: Annotated[
@@ -290,13 +258,15 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Run the sanity checks on a dataset and report rejections by reason (exit 1 if any)."""
-    try:
-        checker = DatasetChecker(
-            builtin_registry(), holdout_queries=load_holdout(holdout or []), near_duplicate_threshold=threshold
-        )
-        report = checker.run(iter_jsonl(file))
-    except PocketAgentError as error:
-        raise _fail(error) from None
+    from pocketagent.data.checks import DatasetChecker
+    from pocketagent.data.formats import iter_jsonl
+    from pocketagent.data.pipeline import load_holdout
+    from pocketagent.tools.builtin import builtin_registry
+
+    checker = DatasetChecker(
+        builtin_registry(), holdout_queries=load_holdout(holdout or []), near_duplicate_threshold=threshold
+    )
+    report = checker.run(iter_jsonl(file))
     counts = report.counts()
     payload = {
         "file": str(file),
@@ -314,6 +284,7 @@ def check(
         raise typer.Exit(1)
 
 
+@reports_errors
 def import_tinyagent_command(
     file: Annotated[Path, typer.Argument(help="A TinyAgent dataset JSON (dict of id -> {input, output}).")],
     out: Annotated[Path, typer.Option("--out", help="Directory; writes <file stem>.jsonl there.")],
@@ -326,19 +297,21 @@ def import_tinyagent_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Convert a TinyAgent-format dataset to our JSONL (examples failing the checks are dropped)."""
+    from pocketagent.data.checks import DatasetChecker
+    from pocketagent.data.example import NOW_FORMAT
+    from pocketagent.data.formats import import_tinyagent, write_jsonl
+    from pocketagent.tools.builtin import builtin_registry
+
     try:
         time.strptime(now, NOW_FORMAT)
     except ValueError:
-        raise _fail(PocketAgentError(f"--now {now!r} is not YYYY-MM-DD HH:MM:SS")) from None
-    try:
-        registry = builtin_registry()
-        examples, problems = import_tinyagent(file, registry, now)
-        report = DatasetChecker(registry).run(examples)
-        kept = examples if keep_failing else report.kept
-        target = out / f"{file.stem}.jsonl"
-        write_jsonl(target, kept)
-    except PocketAgentError as error:
-        raise _fail(error) from None
+        raise CommandLineError(f"--now {now!r} is not YYYY-MM-DD HH:MM:SS") from None
+    registry = builtin_registry()
+    examples, problems = import_tinyagent(file, registry, now)
+    report = DatasetChecker(registry).run(examples)
+    kept = examples if keep_failing else report.kept
+    target = out / f"{file.stem}.jsonl"
+    write_jsonl(target, kept)
     counts = report.counts()
     payload = {
         "out": str(target),
@@ -359,17 +332,18 @@ def import_tinyagent_command(
     )
 
 
+@reports_errors
 def export_tinyagent_command(
     file: Annotated[Path, typer.Argument(help="A dataset JSONL.")],
     out: Annotated[Path, typer.Option("--out", help="The TinyAgent-format JSON file to write.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Convert our JSONL to the TinyAgent dataset JSON format."""
-    try:
-        examples = read_jsonl(file)
-        count = export_tinyagent(out, examples, builtin_registry())
-    except PocketAgentError as error:
-        raise _fail(error) from None
+    from pocketagent.data.formats import export_tinyagent, read_jsonl
+    from pocketagent.tools.builtin import builtin_registry
+
+    examples = read_jsonl(file)
+    count = export_tinyagent(out, examples, builtin_registry())
     tools = Counter(t for e in examples for t in e.tools)
     emit(
         {"out": str(out), "written": count, "tools": dict(sorted(tools.items()))},

@@ -2,7 +2,7 @@
 
 ``cli/main.py`` calls ``register(app, make_plan_fn)``. Progress goes to stderr, results to
 stdout, whose last line is always a one-line summary. Bad input files end in a one-line
-``error: ...`` message and exit code 2; other pocketagent errors exit with code 1.
+``error: ...`` message and exit code 2; other pocketagent errors exit with code 1 (cli/errors.py).
 """
 
 from __future__ import annotations
@@ -11,62 +11,49 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pocketagent.cli.errors import clear_errors
-from pocketagent.evaluation.datasets import EvalFileError, load_items, load_predictions, parse_now
-from pocketagent.evaluation.harness import PlanFn, ProgressFn, evaluate, score
-from pocketagent.evaluation.report import (
-    ItemResult,
-    breakdown_text,
-    compare_reports,
-    compare_summary,
-    load_report,
-    summary_json,
-    summary_line,
-    write_report,
-)
+from pocketagent.cli.errors import reports_errors
+from pocketagent.cli.output import progress
+from pocketagent.errors import CommandLineError
 
-# make_plan_fn(settings overrides) -> plan_fn. Overrides hold only the flags the user gave,
-# keyed by Settings field name (model, backend, examples, grammar, tool_rag, max_tokens, seed).
-MakePlanFn = Callable[[dict[str, Any]], PlanFn]
+if TYPE_CHECKING:
+    from pocketagent.evaluation.harness import PlanFn, ProgressFn
+    from pocketagent.evaluation.report import ItemResult
 
+    # make_plan_fn(settings overrides) -> plan_fn. Overrides hold only the flags the user gave,
+    # keyed by Settings field name (model, backend, examples, grammar, tool_rag, max_tokens, seed).
+    MakePlanFn = Callable[[dict[str, Any]], PlanFn]
 
 
 @contextmanager
-def _progress_bar(description: str, total: int) -> Iterator[ProgressFn]:
-    """A rich progress bar on stderr showing the running success count."""
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-    )
-    successes = 0
-    with progress:
-        task = progress.add_task(description, total=total, status="")
+def _progress_bar(description: str, total: int, quiet: bool) -> Iterator[ProgressFn]:
+    """The harness's progress callback as a bar on stderr showing the running success count."""
+    with progress(quiet=quiet) as display:
+        bar = display.bar(description, total)
+        successes = 0
 
         def advance(done: int, _total: int, result: ItemResult) -> None:
             nonlocal successes
             successes += result.success
-            progress.update(task, completed=done, status=f"success {successes}/{done}")
+            bar.update(completed=done, status=f"success {successes}/{done}")
 
         yield advance
 
 
 def _check_report_path(report_path: Path | None) -> None:
     """Fail before a long run, not after it, when the report cannot be written."""
+    from pocketagent.evaluation.datasets import EvalFileError
+
     if report_path is not None and not report_path.parent.is_dir():
         raise EvalFileError(f"{report_path}: cannot write report: directory {report_path.parent} does not exist")
 
 
 def _finish(report: dict[str, Any], report_path: Path | None, as_json: bool) -> None:
+    from pocketagent.evaluation.report import breakdown_text, summary_json, summary_line, write_report
+
     if report_path is not None:
         write_report(report, report_path)
     if not as_json and (breakdown := breakdown_text(report)):
@@ -82,6 +69,7 @@ def register(app: typer.Typer, make_plan_fn: MakePlanFn) -> None:
     """
 
     @app.command("score")
+    @reports_errors
     def score_command(
         reference: Annotated[Path, typer.Argument(help="reference items (JSONL or TinyAgent JSON)")],
         predictions: Annotated[Path, typer.Argument(help="predictions JSONL: id, plan per line")],
@@ -92,22 +80,25 @@ def register(app: typer.Typer, make_plan_fn: MakePlanFn) -> None:
         ] = 1.0,
     ) -> None:
         """Score stored predictions against reference plans (no model)."""
-        with clear_errors(EvalFileError):
-            _check_report_path(report)
-            items = load_items(reference)
-            preds = load_predictions(predictions)
-            with _progress_bar("scoring", len(items)) as progress:
-                result = score(
-                    items,
-                    preds,
-                    progress=progress,
-                    model=f"predictions:{predictions.name}",
-                    dataset=str(reference),
-                    edit_distance_timeout_s=edit_distance_timeout or None,
-                )
-            _finish(result, report, as_json)
+        from pocketagent.evaluation.datasets import load_items, load_predictions
+        from pocketagent.evaluation.harness import score
+
+        _check_report_path(report)
+        items = load_items(reference)
+        preds = load_predictions(predictions)
+        with _progress_bar("scoring", len(items), quiet=as_json) as advance:
+            result = score(
+                items,
+                preds,
+                progress=advance,
+                model=f"predictions:{predictions.name}",
+                dataset=str(reference),
+                edit_distance_timeout_s=edit_distance_timeout or None,
+            )
+        _finish(result, report, as_json)
 
     @app.command("eval")
+    @reports_errors
     def eval_command(
         data: Annotated[Path | None, typer.Argument(help="eval items (JSONL or TinyAgent JSON)")] = None,
         report: Annotated[Path | None, typer.Option("--report", help="write the full report JSON here")] = None,
@@ -139,49 +130,52 @@ def register(app: typer.Typer, make_plan_fn: MakePlanFn) -> None:
         ] = 1.0,
     ) -> None:
         """Run the planner on DATA and report plan success; or compare two reports."""
-        with clear_errors(EvalFileError):
-            if compare is not None:
-                if data is not None:
-                    raise EvalFileError("give DATA to evaluate or --compare A.json B.json, not both")
-                first, second = load_report(compare[0]), load_report(compare[1])
-                typer.echo(compare_reports(first, second, names=(compare[0].name, compare[1].name)), nl=False)
-                typer.echo(compare_summary(first, second))
-                return
-            if data is None:
-                raise EvalFileError("missing DATA: the eval items file (or use --compare A.json B.json)")
-            _check_report_path(report)
-            items = load_items(data)[:limit]
-            if now is not None:
-                try:
-                    default_now = parse_now(now)
-                except ValueError as exc:
-                    raise EvalFileError(f"--now: {exc}") from None
-                # Items that carry their own `now` keep it: their reference dates depend on it.
-                items = [item if item.now is not None else dataclasses.replace(item, now=default_now) for item in items]
-            overrides = {
-                key: value
-                for key, value in {
-                    "model": model,
-                    "backend": backend,
-                    "examples": examples,
-                    "grammar": grammar,
-                    "tool_rag": tool_rag,
-                    "lora": lora,
-                    "prompt_style": prompt_style,
-                    "max_tokens": max_tokens,
-                    "seed": seed,
-                }.items()
-                if value is not None
-            }
-            plan_fn = make_plan_fn(overrides)
-            model_name = getattr(plan_fn, "model_name", None) or model
-            with _progress_bar("planning", len(items)) as progress:
-                result = evaluate(
-                    items,
-                    plan_fn,
-                    progress=progress,
-                    model=model_name,
-                    dataset=str(data),
-                    edit_distance_timeout_s=edit_distance_timeout or None,
-                )
-            _finish(result, report, as_json)
+        from pocketagent.evaluation.datasets import load_items, parse_now
+        from pocketagent.evaluation.harness import evaluate
+        from pocketagent.evaluation.report import compare_reports, compare_summary, load_report
+
+        if compare is not None:
+            if data is not None:
+                raise CommandLineError("give DATA to evaluate or --compare A.json B.json, not both")
+            first, second = load_report(compare[0]), load_report(compare[1])
+            typer.echo(compare_reports(first, second, names=(compare[0].name, compare[1].name)), nl=False)
+            typer.echo(compare_summary(first, second))
+            return
+        if data is None:
+            raise CommandLineError("missing DATA: the eval items file (or use --compare A.json B.json)")
+        _check_report_path(report)
+        items = load_items(data)[:limit]
+        if now is not None:
+            try:
+                default_now = parse_now(now)
+            except ValueError as exc:
+                raise CommandLineError(f"--now: {exc}") from None
+            # Items that carry their own `now` keep it: their reference dates depend on it.
+            items = [item if item.now is not None else dataclasses.replace(item, now=default_now) for item in items]
+        overrides = {
+            key: value
+            for key, value in {
+                "model": model,
+                "backend": backend,
+                "examples": examples,
+                "grammar": grammar,
+                "tool_rag": tool_rag,
+                "lora": lora,
+                "prompt_style": prompt_style,
+                "max_tokens": max_tokens,
+                "seed": seed,
+            }.items()
+            if value is not None
+        }
+        plan_fn = make_plan_fn(overrides)
+        model_name = getattr(plan_fn, "model_name", None) or model
+        with _progress_bar("planning", len(items), quiet=as_json) as advance:
+            result = evaluate(
+                items,
+                plan_fn,
+                progress=advance,
+                model=model_name,
+                dataset=str(data),
+                edit_distance_timeout_s=edit_distance_timeout or None,
+            )
+        _finish(result, report, as_json)

@@ -6,31 +6,28 @@ Progress goes to stderr; the summary to stdout (text or `--json`).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from pocketagent.cli.errors import clear_errors
+from pocketagent.cli.errors import reports_errors
+from pocketagent.cli.output import progress
 from pocketagent.errors import ConfigError
-
-_stderr = Console(stderr=True)
 
 
 def _training_modules() -> None:
-    try:
-        import gguf  # noqa: F401
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError as exc:
-        raise ConfigError(
-            f"fine-tuning needs the train extra ({exc.name} is missing): pip install -e '.[train]' "
-            "(installs torch==2.13.0, the CPU build)"
-        ) from None
+    """A clear message when the train extra is missing; looked up, not imported: only
+    `pocketagent.finetune` imports the training stack (an import-linter contract)."""
+    for name in ("gguf", "torch", "transformers"):
+        if importlib.util.find_spec(name) is None:
+            raise ConfigError(
+                f"fine-tuning needs the train extra ({name} is missing): pip install -e '.[train]' "
+                "(installs torch==2.13.0, the CPU build)"
+            )
 
 
 def _data_file(path: Path, split: str) -> Path:
@@ -41,6 +38,7 @@ def _data_file(path: Path, split: str) -> Path:
     return candidate
 
 
+@reports_errors
 def train_command(
     data: Annotated[Path, typer.Argument(help="dataset directory (train.jsonl, val.jsonl) or a train JSONL file")],
     out: Annotated[Path, typer.Option("--out", help="run directory: checkpoint.pt, adapter.gguf, logs")],
@@ -71,56 +69,42 @@ def train_command(
     The adapter (OUT/adapter.gguf, a few MB) is written at every checkpoint; use it with
     `--lora OUT/adapter.gguf --prompt-style compact` or `lora = ...` in the config file.
     """
-    with clear_errors():
-        _training_modules()
-        from pocketagent.finetune.trainer import Progress as TrainProgress
-        from pocketagent.finetune.trainer import TrainConfig, train
-        from pocketagent.llm.llamacpp import LlamaCppBackend
-        from pocketagent.llm.models import default_model_path
-        from pocketagent.tools.builtin import builtin_registry
+    _training_modules()
+    from pocketagent.finetune.trainer import Progress as TrainProgress
+    from pocketagent.finetune.trainer import TrainConfig, train
+    from pocketagent.llm.llamacpp import LlamaCppBackend
+    from pocketagent.llm.models import default_model_path
+    from pocketagent.tools.builtin import builtin_registry
 
-        val_path = data / "val.jsonl" if data.is_dir() and (data / "val.jsonl").is_file() else None
-        config = TrainConfig(
-            train=_data_file(data, "train"),
-            val=val_path,
-            out=out,
-            init_from=init_from,
-            limit=limit,
-            epochs=epochs,
-            rank=rank,
-            alpha=alpha,
-            learning_rate=learning_rate,
-            batch_tokens=batch_tokens,
-            checkpoint_every=checkpoint_every,
-            val_check=val_check,
-            bf16=bf16,
-            threads=threads,
-            seed=seed,
+    val_path = data / "val.jsonl" if data.is_dir() and (data / "val.jsonl").is_file() else None
+    config = TrainConfig(
+        train=_data_file(data, "train"),
+        val=val_path,
+        out=out,
+        init_from=init_from,
+        limit=limit,
+        epochs=epochs,
+        rank=rank,
+        alpha=alpha,
+        learning_rate=learning_rate,
+        batch_tokens=batch_tokens,
+        checkpoint_every=checkpoint_every,
+        val_check=val_check,
+        bf16=bf16,
+        threads=threads,
+        seed=seed,
+    )
+    tokenizer = LlamaCppBackend(default_model_path(), n_ctx=1024)
+    with progress(quiet=as_json) as display:
+        bar = display.bar("training")  # the number of steps is known once the data is read
+
+        def on_progress(step: TrainProgress) -> None:
+            status = f"loss {step.loss:.3f}  {step.tokens_per_s:.0f} tok/s"
+            bar.update(completed=step.step, total=step.total_steps, status=status)
+
+        summary = train(
+            config, builtin_registry(), tokenizer, resume=resume, on_progress=on_progress, say=display.say
         )
-        tokenizer = LlamaCppBackend(default_model_path(), n_ctx=1024)
-        columns = (
-            TextColumn("training"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.3f}  {task.fields[tps]:.0f} tok/s"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, console=_stderr, transient=True) as bar:
-            task = bar.add_task("train", total=None, loss=float("nan"), tps=0.0)
-
-            def on_progress(progress: TrainProgress) -> None:
-                bar.update(
-                    task,
-                    completed=progress.step,
-                    total=progress.total_steps,
-                    loss=progress.loss,
-                    tps=progress.tokens_per_s,
-                )
-
-            summary = train(
-                config, builtin_registry(), tokenizer, resume=resume, on_progress=on_progress, say=_stderr.print
-            )
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
@@ -130,6 +114,7 @@ def train_command(
         typer.echo(f"adapter: {summary['adapter']}")
 
 
+@reports_errors
 def card_command(
     run: Annotated[Path, typer.Argument(help="a finished run directory (summary.json, logs, adapter.gguf)")],
     reports: Annotated[
@@ -142,30 +127,29 @@ def card_command(
     A run stopped for good at a checkpoint (no summary.json) gets its summary, peft copy and card
     from the checkpoint.
     """
-    with clear_errors():
-        from pocketagent.evaluation.report import load_report
-        from pocketagent.finetune.card import plot_loss_curve, write_card
+    from pocketagent.evaluation.report import load_report
+    from pocketagent.finetune.card import plot_loss_curve, write_card
 
-        summary_path = run / "summary.json"
-        if not summary_path.is_file():
-            _training_modules()
-            from pocketagent.finetune.trainer import finalize_from_checkpoint
+    summary_path = run / "summary.json"
+    if not summary_path.is_file():
+        _training_modules()
+        from pocketagent.finetune.trainer import finalize_from_checkpoint
 
-            finalize_from_checkpoint(run)  # a run stopped for good: document its last checkpoint
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        figures = dict(summary.get("figures") or {})
-        for path in reports or []:
-            report = load_report(path)
-            latency = report.get("latency_s") or {}
-            figures[str(report.get("dataset") or path.stem)] = (
-                f"success {report['success_rate']:.1%}, strict {report['strict_success_rate']:.1%}, "
-                f"parse failures {report['parse_failure_rate']:.1%}, n={report['n']}"
-                + (f", latency p50 {latency['p50']:.2f} s" if latency.get("p50") is not None else "")
-            )
-        summary["figures"] = figures
-        summary_path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
-        plot_loss_curve(run)
-        typer.echo(f"card: {write_card(run, summary)}")
+        finalize_from_checkpoint(run)  # a run stopped for good: document its last checkpoint
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    figures = dict(summary.get("figures") or {})
+    for path in reports or []:
+        report = load_report(path)
+        latency = report.get("latency_s") or {}
+        figures[str(report.get("dataset") or path.stem)] = (
+            f"success {report['success_rate']:.1%}, strict {report['strict_success_rate']:.1%}, "
+            f"parse failures {report['parse_failure_rate']:.1%}, n={report['n']}"
+            + (f", latency p50 {latency['p50']:.2f} s" if latency.get("p50") is not None else "")
+        )
+    summary["figures"] = figures
+    summary_path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    plot_loss_curve(run)
+    typer.echo(f"card: {write_card(run, summary)}")
 
 
 def register(app: typer.Typer) -> None:

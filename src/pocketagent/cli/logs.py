@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from pocketagent.agent.history import RunLog, RunRecord, default_history_path
-from pocketagent.cli.errors import clear_errors
+from pocketagent.cli.errors import reports_errors
 from pocketagent.cli.output import json_text
 from pocketagent.errors import HistoryError
-from pocketagent.settings import load_settings
+
+if TYPE_CHECKING:
+    from pocketagent.agent.history import RunRecord
 
 DEFAULT_COUNT = 3  # as `llm logs`: the last few runs; -n 0 shows all
 
@@ -72,32 +73,35 @@ def register(app: typer.Typer) -> None:
     """Attach `logs` to the main app."""
 
     @app.command()
+    @reports_errors
     def logs(
         count: Annotated[
             int, typer.Option("--count", "-n", help="How many runs, newest first (0: all).")
         ] = DEFAULT_COUNT,
         run_id: Annotated[Optional[int], typer.Option("--id", help="Show only the run with this id.")] = None,
-        json_output: Annotated[bool, typer.Option("--json", help="Print a JSON list of runs.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of runs.")] = False,
         path: Annotated[bool, typer.Option("--path", help="Print the history file's path and exit.")] = False,
     ) -> None:
         """Show logged runs: request, when, model, plan, each action's result or error, answer."""
-        with clear_errors():
-            settings = load_settings()
-            history_file = default_history_path(settings)
-            if path:
-                typer.echo(str(history_file))
-                return
-            if count < 0:
-                raise typer.BadParameter("must be 0 (all) or more", param_hint="'-n'")
-            log = RunLog(history_file)  # read even when logging is off: older runs stay visible
-            if run_id is not None:
-                found = log.get(run_id)
-                if found is None:
-                    raise HistoryError(f"no run with id {run_id} in {history_file}")
-                runs = [found]
-            else:
-                runs = log.recent(limit=count)
-        if json_output:
+        from pocketagent.agent.history import RunLog, default_history_path
+        from pocketagent.settings import load_settings
+
+        settings = load_settings()
+        history_file = default_history_path(settings)
+        if path:
+            typer.echo(str(history_file))
+            return
+        if count < 0:
+            raise typer.BadParameter("must be 0 (all) or more", param_hint="'-n'")
+        log = RunLog(history_file)  # read even when logging is off: older runs stay visible
+        if run_id is not None:
+            found = log.get(run_id)
+            if found is None:
+                raise HistoryError(f"no run with id {run_id} in {history_file}")
+            runs = [found]
+        else:
+            runs = log.recent(limit=count)
+        if as_json:
             # A list, even for --id, so a reader handles one shape.
             typer.echo(json_text([run.to_dict() for run in runs]))
             return

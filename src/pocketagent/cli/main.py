@@ -1,12 +1,14 @@
-"""`pocketagent` command line: plan, run, tools, config (and the command groups of other modules).
+"""`pocketagent` command line: plan, run, tools, config, and the command groups of cli/<group>.py.
 
-Errors are turned into one-line messages here, never tracebacks (`--verbose` shows them).
+`app` is complete at import: every command group is attached at the end of this module. Importing
+it stays cheap: the agent, the models and the servers are imported inside the commands that use
+them, never at the top of a cli module.
+Errors become one-line messages in one place (cli/errors.py), never tracebacks (`--verbose` shows them).
 Exit status: 0 done, 1 the plan could not be produced or an action failed, 2 bad input.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import time
@@ -14,20 +16,22 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 
 from pocketagent import __version__
-from pocketagent.agent.agent import RunSummary, collect
-from pocketagent.agent.events import Event, PlanReady, PlanToken
-from pocketagent.agent.history import RunLog, RunRecord, model_label
+from pocketagent.cli import bfcl, datagen, evaluate, finetune, logs, mcp, serve, toolrag, voice, workspace
+from pocketagent.cli.errors import print_error_line, reports_errors
 from pocketagent.cli.output import json_text
 from pocketagent.cli.voice import AUDIO_HELP, spoken_request
-from pocketagent.errors import ConfigError, HistoryError, ModelNotFoundError, PlanParseError, PocketAgentError
-from pocketagent.settings import Settings, default_config_path, load_settings
-from pocketagent.voice import Transcript
+from pocketagent.errors import CommandLineError, HistoryError, PlanParseError
+
+if TYPE_CHECKING:
+    from pocketagent.agent.agent import RunSummary
+    from pocketagent.agent.events import Event
+    from pocketagent.settings import Settings
+    from pocketagent.voice import Transcript
 
 app = typer.Typer(
     name="pocketagent",
@@ -64,22 +68,18 @@ class EventFormat(str, Enum):
 
 def settings_from_flags(**flags: Any) -> Settings:
     """Settings with flags layered over env and config file (None = flag not given)."""
+    from pocketagent.settings import load_settings
+
     if flags.pop("no_grammar", False):
         flags["grammar"] = False
     return load_settings(**flags)
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print a one-line error on stderr and return the exit to raise."""
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
 
 
 def read_request(request: str) -> str:
     """The request text; `-` reads it from stdin."""
     text = sys.stdin.read() if request == "-" else request
     if not text.strip():
-        raise fail("empty request: say what you want done, e.g. pocketagent run \"text Ana that I'm late\"")
+        raise CommandLineError("empty request: say what you want done, e.g. pocketagent run \"text Ana that I'm late\"")
     return text.strip()
 
 
@@ -88,6 +88,7 @@ def _print_json(data: dict[str, Any]) -> None:
 
 
 @app.command()
+@reports_errors
 def plan(
     request: Annotated[Optional[str], typer.Argument(help="What you want done (\"-\" reads stdin).")] = None,
     audio: AudioOpt = None,
@@ -98,34 +99,38 @@ def plan(
     tool_rag: ToolRagOpt = None,
     lora: LoraOpt = None,
     prompt_style: PromptStyleOpt = None,
-    json_output: JsonOpt = False,
+    as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Print the plan for a request without running it."""
+    import asyncio
+
+    from rich.console import Console
+
     from pocketagent.agent.build import build_planner
+    from pocketagent.agent.events import PlanToken
 
     if (request is None) == (audio is None):
-        raise fail("give either a REQUEST or --audio FILE")
+        raise CommandLineError("give either a REQUEST or --audio FILE")
     text = read_request(request) if request is not None else ""
     transcript = None
-    with handle_errors(verbose):
-        settings = settings_from_flags(
-            model=model, backend=backend, no_grammar=no_grammar, now=now, verbose=verbose, tool_rag=tool_rag,
-            lora=lora, prompt_style=prompt_style,
-        )
-        if audio is not None:
-            transcript = spoken_request(audio, settings, show=not json_output)
-            text = transcript.text
-        planner = build_planner(settings)
-        out = Console()
-        stream_tokens = not json_output and out.is_terminal
+    settings = settings_from_flags(
+        model=model, backend=backend, no_grammar=no_grammar, now=now, verbose=verbose, tool_rag=tool_rag,
+        lora=lora, prompt_style=prompt_style,
+    )
+    if audio is not None:
+        transcript = spoken_request(audio, settings, show=not as_json)
+        text = transcript.text
+    planner = build_planner(settings)
+    out = Console()
+    stream_tokens = not as_json and out.is_terminal
 
-        def show(event: Event) -> None:
-            if stream_tokens and isinstance(event, PlanToken):
-                out.print(event.text, end="", highlight=False, markup=False)
+    def show(event: Event) -> None:
+        if stream_tokens and isinstance(event, PlanToken):
+            out.print(event.text, end="", highlight=False, markup=False)
 
-        ready = asyncio.run(planner.stream_plan(text, settings.current_time(), emit=show, on_action=lambda a: None))
-    if json_output:
+    ready = asyncio.run(planner.stream_plan(text, settings.current_time(), emit=show, on_action=lambda a: None))
+    if as_json:
         _print_json({"request": text, **_heard(transcript), "plan": ready.text, "error": ready.error,
                      "stats": ready.to_dict()["stats"]})
     elif stream_tokens:
@@ -133,12 +138,13 @@ def plan(
     else:
         typer.echo(ready.text)
     if ready.error:
-        if not json_output:
-            Console(stderr=True).print(f"[bold red]error:[/] the model's plan is not valid: {ready.error}")
+        if not as_json:  # --json has it in its object, like a run's plan_error
+            print_error_line(f"the model's plan is not valid: {ready.error}")
         raise typer.Exit(1)
 
 
 @app.command()
+@reports_errors
 def run(
     request: Annotated[Optional[str], typer.Argument(help="What you want done (\"-\" reads stdin).")] = None,
     audio: AudioOpt = None,
@@ -155,7 +161,7 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what each action would do; change nothing.")] = False,
     send: Annotated[bool, typer.Option("--send", help="Really send email/SMS instead of saving drafts.")] = False,
     apps: Annotated[Optional[str], typer.Option("--apps", help="App backends for the tools (e.g. recorder).")] = None,
-    json_output: JsonOpt = False,
+    as_json: JsonOpt = False,
     events_format: Annotated[
         Optional[EventFormat],
         typer.Option(
@@ -170,49 +176,52 @@ def run(
 ) -> None:
     """Plan a request and run it, showing actions as they start, finish or fail."""
     from pocketagent.agent.build import build_agent
+    from pocketagent.agent.events import PlanReady
+    from pocketagent.agent.history import model_label
 
     if [request, audio, plan_file].count(None) != 2:
-        raise fail("give one of a REQUEST, --audio FILE or --plan PLAN.txt")
-    if json_output and events_format is not None:
-        raise fail("give either --json or --events jsonl, not both")
+        raise CommandLineError("give one of a REQUEST, --audio FILE or --plan PLAN.txt")
+    if as_json and events_format is not None:
+        raise CommandLineError("give either --json or --events jsonl, not both")
     events_jsonl = events_format is EventFormat.jsonl
     text = read_request(request) if request is not None else ""
     transcript = None
-    with handle_errors(verbose):
-        settings = settings_from_flags(
-            model=model, backend=backend, no_grammar=no_grammar, now=now, verbose=verbose,
-            dry_run=dry_run or None, send=send or None, apps=apps, tool_rag=tool_rag,
-            lora=lora, prompt_style=prompt_style, history=False if no_history else None,
-        )
-        if audio is not None:  # then it is a typed request, word for word the transcript
-            transcript = spoken_request(audio, settings, show=not (json_output or events_jsonl))
-            text = transcript.text
-        if plan_file is not None:
-            try:
-                plan_text = plan_file.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise fail(f"cannot read plan file {plan_file}: {exc.strerror or exc}") from None
-            except UnicodeDecodeError as exc:
-                raise fail(f"plan file {plan_file} is not UTF-8 text (invalid byte at offset {exc.start})") from None
-            agent = build_agent(settings, with_planner=False)
-            recorder = CliRunRecorder(settings, text, model="")  # a given plan: no model
-            try:
-                events = agent.run_plan(plan_text)
-            except PlanParseError as exc:
-                if not (json_output or events_jsonl):
-                    recorder.seen(PlanReady(text=plan_text, plan=None, error=str(exc)))
-                    recorder.finish()
-                    raise
-                # --json always prints its object: a plan that does not parse is reported like
-                # the model's (plan_error set, exit 1), not as a bare stderr line.
-                events = _unparsable(plan_text, str(exc))
-        else:
-            agent = build_agent(settings)
-            recorder = CliRunRecorder(settings, text, model=model_label(settings))
-            events = agent.run(text, settings.current_time())
-        summary = recorder.consume(lambda seen: _consume(events, json_output, events_jsonl, verbose, seen))
+    settings = settings_from_flags(
+        model=model, backend=backend, no_grammar=no_grammar, now=now, verbose=verbose,
+        dry_run=dry_run or None, send=send or None, apps=apps, tool_rag=tool_rag,
+        lora=lora, prompt_style=prompt_style, history=False if no_history else None,
+    )
+    if audio is not None:  # then it is a typed request, word for word the transcript
+        transcript = spoken_request(audio, settings, show=not (as_json or events_jsonl))
+        text = transcript.text
+    if plan_file is not None:
+        try:
+            plan_text = plan_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CommandLineError(f"cannot read plan file {plan_file}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise CommandLineError(
+                f"plan file {plan_file} is not UTF-8 text (invalid byte at offset {exc.start})"
+            ) from None
+        agent = build_agent(settings, with_planner=False)
+        recorder = CliRunRecorder(settings, text, model="")  # a given plan: no model
+        try:
+            events = agent.run_plan(plan_text)
+        except PlanParseError as exc:
+            if not (as_json or events_jsonl):
+                recorder.seen(PlanReady(text=plan_text, plan=None, error=str(exc)))
+                recorder.finish()
+                raise
+            # --json always prints its object: a plan that does not parse is reported like
+            # the model's (plan_error set, exit 1), not as a bare stderr line.
+            events = _unparsable(plan_text, str(exc))
+    else:
+        agent = build_agent(settings)
+        recorder = CliRunRecorder(settings, text, model=model_label(settings))
+        events = agent.run(text, settings.current_time())
+    summary = recorder.consume(lambda seen: _consume(events, as_json, events_jsonl, verbose, seen))
     result = summary.to_dict()
-    if json_output:
+    if as_json:
         _print_json({"request": text or None, **_heard(transcript), **result})
     elif events_jsonl:
         # The last line: the folded run (as --json prints it) and its id in the run history.
@@ -230,12 +239,19 @@ def _heard(transcript: Transcript | None) -> dict[str, Any]:
 
 async def _unparsable(plan_text: str, error: str) -> AsyncIterator[Event]:
     """The event stream of a given plan that does not parse: only its PlanReady, with the error."""
+    from pocketagent.agent.events import PlanReady
+
     yield PlanReady(text=plan_text, plan=None, error=error)
 
 
 def _consume(
-    events: Any, json_output: bool, events_jsonl: bool, verbose: bool, seen: Callable[[Event], None]
+    events: Any, as_json: bool, events_jsonl: bool, verbose: bool, seen: Callable[[Event], None]
 ) -> RunSummary:
+    import asyncio
+
+    from rich.console import Console
+
+    from pocketagent.agent.agent import collect
     from pocketagent.cli.view import LiveRunView
 
     if events_jsonl:
@@ -245,7 +261,7 @@ def _consume(
             typer.echo(json_text(event.to_dict(), default=str, indent=None))  # echo flushes: lines arrive live
 
         return asyncio.run(collect(events, print_line))
-    if json_output:
+    if as_json:
         return asyncio.run(collect(events, seen))
     with LiveRunView(Console(), verbose=verbose) as view:
 
@@ -261,6 +277,8 @@ class CliRunRecorder:
     written (damaged, locked) costs a warning on stderr, never the run."""
 
     def __init__(self, settings: Settings, request: str, model: str) -> None:
+        from pocketagent.agent.history import RunLog
+
         self.log = RunLog.for_settings(settings)
         self.request, self.model, self.dry_run = request, model, settings.dry_run
         self.events: list[Event] = []
@@ -287,6 +305,8 @@ class CliRunRecorder:
 
     def finish(self, error: str | None = None) -> None:
         """Log the run seen so far (`error`: what ended it early); sets `run_id`."""
+        from pocketagent.agent.history import RunRecord
+
         if self.log is None:
             return
         record = RunRecord.from_events(
@@ -300,16 +320,19 @@ class CliRunRecorder:
 
 
 @app.command()
+@reports_errors
 def tools(
-    json_output: JsonOpt = False,
+    as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """List the tools the planner can use (built-in and plugins)."""
-    from pocketagent.agent.build import build_registry
+    from rich.console import Console
 
-    with handle_errors(verbose):
-        registry = build_registry(load_settings())
-    if json_output:
+    from pocketagent.agent.build import build_registry
+    from pocketagent.settings import load_settings
+
+    registry = build_registry(load_settings())
+    if as_json:
         _print_json({"tools": [tool.json_schema() for tool in registry]})
         return
     console = Console()
@@ -319,12 +342,14 @@ def tools(
 
 
 @app.command("config")
-def show_config(json_output: JsonOpt = False) -> None:
+@reports_errors
+def show_config(as_json: JsonOpt = False) -> None:
     """Show the effective settings and where the config file is read from."""
-    with handle_errors(False):
-        settings = load_settings()
+    from pocketagent.settings import default_config_path, load_settings
+
+    settings = load_settings()
     data = settings.redacted_dump()  # passwords and tokens are never printed
-    if json_output:
+    if as_json:
         _print_json({"config_file": str(default_config_path()), "settings": data})
         return
     typer.echo(f"# config file: {default_config_path()}" + ("" if default_config_path().exists() else " (not present)"))
@@ -347,31 +372,11 @@ def main_callback(
     """Function calling at the edge."""
 
 
-class handle_errors:  # noqa: N801 — used as a context manager, reads like a statement
-    """Turn our typed errors (and Ctrl-C) into a one-line message and an exit status."""
-
-    def __init__(self, verbose: bool) -> None:
-        self.verbose = verbose
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None or isinstance(exc, typer.Exit):
-            return False
-        if isinstance(exc, KeyboardInterrupt):
-            raise fail("interrupted", 130)
-        if isinstance(exc, PocketAgentError):
-            if self.verbose:
-                Console(stderr=True).print_exception()
-            raise fail(str(exc), 2 if isinstance(exc, (ConfigError, ModelNotFoundError)) else 1)
-        return False
-
-
 def make_plan_fn(overrides: dict[str, Any]) -> Any:
     """The evaluation's planner callable: (query, now) -> PlanOutcome, built from settings."""
     from pocketagent.agent.build import build_planner
     from pocketagent.evaluation.harness import PlanOutcome
+    from pocketagent.settings import load_settings
 
     settings = load_settings(**overrides)
     planner = build_planner(settings)
@@ -387,29 +392,26 @@ def make_plan_fn(overrides: dict[str, Any]) -> Any:
 def make_planner(overrides: dict[str, Any], registry: Any) -> Any:
     """A planner over a given tool set (BFCL items bring their own tools), built from settings."""
     from pocketagent.agent.build import build_planner
+    from pocketagent.settings import load_settings
 
     return build_planner(load_settings(**overrides), registry)
 
 
-def register_command_groups() -> None:
-    """Attach the command groups that live in their own modules."""
-    from pocketagent.cli import bfcl, datagen, evaluate, finetune, logs, mcp, serve, toolrag, voice, workspace
-
-    evaluate.register(app, make_plan_fn)
-    bfcl.register(app, make_planner)
-    datagen.register(app)
-    workspace.register(app)
-    toolrag.register(app)
-    finetune.register(app)
-    logs.register(app)
-    mcp.register(app)
-    serve.register(app)
-    voice.register(app)
+# The command groups of cli/<group>.py (a new group: one import above, one line here).
+evaluate.register(app, make_plan_fn)
+bfcl.register(app, make_planner)
+datagen.register(app)
+workspace.register(app)
+toolrag.register(app)
+finetune.register(app)
+logs.register(app)
+mcp.register(app)
+serve.register(app)
+voice.register(app)
 
 
 def main() -> None:
     """Console-script entry point."""
-    register_command_groups()
     app()
 
 

@@ -11,11 +11,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from pocketagent.cli.errors import USAGE_ERROR, clear_errors
+from pocketagent.cli.errors import reports_errors
+from pocketagent.errors import ConfigError
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    """A listening socket, so a refused bind is a clear message and not uvicorn's exit."""
+    """A listening socket, so a refused bind is a clear message (bad --host/--port: exit 2), not uvicorn's exit."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -24,12 +25,12 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(USAGE_ERROR) from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.set_inheritable(True)
     return sock
 
 
+@reports_errors
 def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="Address to bind (default 127.0.0.1; others need a token).")] = None,
     port: Annotated[Optional[int], typer.Option("--port", "-p", help="Port (default 8765; 0 picks a free one).")] = None,
@@ -50,12 +51,11 @@ def serve(
     from pocketagent.server import create_app
     from pocketagent.settings import load_settings
 
-    with clear_errors():
-        settings = load_settings(
-            serve_host=host, serve_port=port, api_token=token, confirm=confirm, model=model, lora=lora,
-            backend=backend, verbose=verbose or None,
-        )  # fmt: skip
-        app = create_app(settings)
+    settings = load_settings(
+        serve_host=host, serve_port=port, api_token=token, confirm=confirm, model=model, lora=lora,
+        backend=backend, verbose=verbose or None,
+    )  # fmt: skip
+    app = create_app(settings)
     sock = _listen(settings.serve_host, settings.serve_port)
     bound_port = sock.getsockname()[1]
     shown_host = f"[{settings.serve_host}]" if ":" in settings.serve_host else settings.serve_host
@@ -66,8 +66,7 @@ def serve(
         err=True,
     )
     config = uvicorn.Config(app, log_level="info" if verbose else "warning", timeout_graceful_shutdown=5)
-    with clear_errors():
-        uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def register(app: typer.Typer) -> None:

@@ -13,38 +13,31 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from pocketagent.cli.errors import clear_errors
-from pocketagent.cli.output import emit
-from pocketagent.errors import ToolRagError
+from pocketagent.cli.errors import reports_errors
+from pocketagent.cli.output import ProgressBar, emit, progress
+from pocketagent.errors import CommandLineError, ToolRagError
 
-_stderr = Console(stderr=True)
 DEFAULT_DATA = Path("data/generated")
 
 
 @contextmanager
-def _progress(quiet: bool = False) -> Iterator[Callable[[str, int, int], None]]:
-    """A `(stage, n, total)` callback drawing one transient bar per stage on stderr."""
-    if quiet:
-        yield lambda stage, n, total: None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=_stderr, transient=True) as progress:
-        tasks: dict[str, TaskID] = {}
+def _stages(quiet: bool = False) -> Iterator[Callable[[str, int, int], None]]:
+    """The `(stage, n, total)` callback Tool RAG's training reports to: one bar per stage."""
+    with progress(quiet=quiet) as display:
+        bars: dict[str, ProgressBar] = {}
 
         def advance(stage: str, n: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.advance(tasks[stage], n)
+            if stage not in bars:
+                bars[stage] = display.bar(stage, total)
+            bars[stage].advance(n)
 
         yield advance
 
 
-def _stage(progress: Callable[[str, int, int], None], label: str, total: int) -> Callable[[int], None]:
-    """A per-item callback for one stage of `progress`."""
-    return lambda n: progress(label, n, total)
+def _stage(stages: Callable[[str, int, int], None], label: str, total: int) -> Callable[[int], None]:
+    """A per-item callback for one stage of `stages`."""
+    return lambda n: stages(label, n, total)
 
 
 def _figures(metrics: dict[str, Any]) -> str:
@@ -70,6 +63,7 @@ def _default_eval_sets() -> list[Path]:
     return ([test] if test.is_file() else []) + default_holdout_paths()
 
 
+@reports_errors
 def train(
     data: Annotated[Path, typer.Option(help="Directory with train.jsonl and val.jsonl (pocketagent datagen offline).")]
     = DEFAULT_DATA,
@@ -95,20 +89,19 @@ def train(
     from pocketagent.toolrag.embedder import DATA_DIR, EmbeddingCache, default_embedder
     from pocketagent.toolrag.training import train_toolrag
 
-    with clear_errors(ToolRagError):
-        for name in ("train.jsonl", "val.jsonl"):
-            if not (data / name).is_file():
-                raise ToolRagError(
-                    f"{data / name} not found; generate the data first: pocketagent datagen offline --out {data}"
-                )
-        _, registry = _settings_and_registry()
-        config = TrainConfig(hidden=hidden, epochs=epochs, seed=seed)
-        with _progress(as_json) as progress:
-            summary = train_toolrag(
-                data / "train.jsonl", data / "val.jsonl", out or DATA_DIR, registry, default_embedder(),
-                EmbeddingCache(), config=config, target_recall=target_recall, fallback_recall=fallback_recall,
-                bank_size=bank_size, progress=progress,
+    for name in ("train.jsonl", "val.jsonl"):
+        if not (data / name).is_file():
+            raise ToolRagError(
+                f"{data / name} not found; generate the data first: pocketagent datagen offline --out {data}"
             )
+    _, registry = _settings_and_registry()
+    config = TrainConfig(hidden=hidden, epochs=epochs, seed=seed)
+    with _stages(as_json) as stages:
+        summary = train_toolrag(
+            data / "train.jsonl", data / "val.jsonl", out or DATA_DIR, registry, default_embedder(),
+            EmbeddingCache(), config=config, target_recall=target_recall, fallback_recall=fallback_recall,
+            bank_size=bank_size, progress=stages,
+        )
     thresholds = (
         f"threshold {summary['threshold']:.4f} (val recall >= {target_recall}); "
         f"fallback threshold {summary['fallback_threshold']:.4f}"
@@ -122,6 +115,7 @@ def train(
     ])
 
 
+@reports_errors
 def evaluate(
     data: Annotated[
         list[Path] | None,
@@ -140,35 +134,33 @@ def evaluate(
     from pocketagent.toolrag.selector import ToolRagConfig, ToolRagSelector
     from pocketagent.toolrag.training import evaluate_selection, load_examples
 
-    with clear_errors(ToolRagError):
-        sets = data or _default_eval_sets()
-        if not sets:
-            raise ToolRagError(
-                "no eval set given and none found (data/generated/test.jsonl, data/handwritten-dev.jsonl)"
-            )
-        settings, registry = _settings_and_registry()
-        directory = head_dir or settings.tool_rag_dir or DATA_DIR
-        selectors: dict[str, Any] = {
-            "toolrag": ToolRagSelector(ToolRagConfig(directory, settings.tool_rag_examples), default_embedder())
-        }
-        empty = tempfile.TemporaryDirectory(prefix="toolrag-nohead-")
-        if fallback:  # the same embedder with no head and no bank: descriptions only
-            selectors["similarity"] = ToolRagSelector(ToolRagConfig(Path(empty.name), 0), default_embedder())
-        results: dict[str, dict[str, Any]] = {}
-        with empty, _progress(as_json) as progress:
-            selectors["toolrag"].load(lambda n, total: progress("embedding the example bank (once)", n, total))
-            for path in sets:
-                examples = load_examples(path)
-                for name, selector in selectors.items():
-                    advance = _stage(progress, f"{name}: {path.name}", len(examples))
-                    results.setdefault(str(path), {})[name] = evaluate_selection(selector, registry, examples, advance)
+    sets = data or _default_eval_sets()
+    if not sets:
+        raise ToolRagError("no eval set given and none found (data/generated/test.jsonl, data/handwritten-dev.jsonl)")
+    settings, registry = _settings_and_registry()
+    directory = head_dir or settings.tool_rag_dir or DATA_DIR
+    selectors: dict[str, Any] = {
+        "toolrag": ToolRagSelector(ToolRagConfig(directory, settings.tool_rag_examples), default_embedder())
+    }
+    empty = tempfile.TemporaryDirectory(prefix="toolrag-nohead-")
+    if fallback:  # the same embedder with no head and no bank: descriptions only
+        selectors["similarity"] = ToolRagSelector(ToolRagConfig(Path(empty.name), 0), default_embedder())
+    results: dict[str, dict[str, Any]] = {}
+    with empty, _stages(as_json) as stages:
+        selectors["toolrag"].load(lambda n, total: stages("embedding the example bank (once)", n, total))
+        for path in sets:
+            examples = load_examples(path)
+            for name, selector in selectors.items():
+                advance = _stage(stages, f"{name}: {path.name}", len(examples))
+                results.setdefault(str(path), {})[name] = evaluate_selection(selector, registry, examples, advance)
     lines = []
-    for path, by_selector in results.items():
+    for set_name, by_selector in results.items():
         for name, metrics in by_selector.items():
-            lines.append(f"{path} [{name}] {_figures(metrics)}  select {metrics['select_ms_p50']:.1f} ms p50")
+            lines.append(f"{set_name} [{name}] {_figures(metrics)}  select {metrics['select_ms_p50']:.1f} ms p50")
     emit({"sets": results}, as_json, lines)
 
 
+@reports_errors
 def select(
     request: Annotated[str, typer.Argument(help="The request to choose tools for.")],
     examples: Annotated[int | None, typer.Option(min=0, max=16, help="Examples to retrieve.")] = None,
@@ -180,15 +172,13 @@ def select(
     from pocketagent.toolrag.selector import ToolRagConfig, ToolRagSelector
 
     if not request.strip():
-        with clear_errors(ToolRagError):
-            raise ToolRagError('empty request: say what you want done, e.g. pocketagent toolrag select "text Ana"')
-    with clear_errors(ToolRagError):
-        settings, registry = _settings_and_registry()
-        count = settings.tool_rag_examples if examples is None else examples
-        selector = ToolRagSelector(ToolRagConfig(head_dir or settings.tool_rag_dir or DATA_DIR, count))
-        with _progress(as_json) as progress:
-            selector.load(lambda n, total: progress("embedding the example bank (once)", n, total))
-        selection = selector.select(request.strip(), registry)
+        raise CommandLineError('empty request: say what you want done, e.g. pocketagent toolrag select "text Ana"')
+    settings, registry = _settings_and_registry()
+    count = settings.tool_rag_examples if examples is None else examples
+    selector = ToolRagSelector(ToolRagConfig(head_dir or settings.tool_rag_dir or DATA_DIR, count))
+    with _stages(as_json) as stages:
+        selector.load(lambda n, total: stages("embedding the example bank (once)", n, total))
+    selection = selector.select(request.strip(), registry)
     payload = {"request": request.strip(), **selection.to_dict()}
     lines = [f"tools ({selection.method}, {len(selection.tools)} of {len(registry)}):"]
     lines += [f"  {name}  {selection.scores.get(name, 0.0):.3f}" for name in selection.tools]

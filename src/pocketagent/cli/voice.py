@@ -8,15 +8,16 @@ are one line on stderr and exit status 2 (bad input), before any model for plann
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pocketagent.cli.errors import USAGE_ERROR
+from pocketagent.cli.errors import reports_errors
 from pocketagent.cli.output import json_text
-from pocketagent.errors import ConfigError, VoiceError
-from pocketagent.settings import Settings, load_settings
-from pocketagent.voice import Transcriber, Transcript
+
+if TYPE_CHECKING:
+    from pocketagent.settings import Settings
+    from pocketagent.voice import Transcript
 
 AUDIO_HELP = "Say it instead: a recording of the request (WAV, WebM, Ogg, MP3, FLAC), transcribed offline."
 
@@ -24,13 +25,11 @@ AUDIO_HELP = "Say it instead: a recording of the request (WAV, WebM, Ogg, MP3, F
 def spoken_request(audio: Path, settings: Settings, show: bool = True) -> Transcript:
     """Transcribe the request recorded in `audio`; `show` prints what was heard on stderr.
 
-    Exits with status 2 and a one-line message when the audio cannot be transcribed.
+    Audio that cannot be transcribed raises a `VoiceError` (bad input: exit 2, cli/errors.py).
     """
-    try:
-        transcript = Transcriber.from_settings(settings).transcribe(audio)
-    except VoiceError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(USAGE_ERROR) from None
+    from pocketagent.voice import Transcriber
+
+    transcript = Transcriber.from_settings(settings).transcribe(audio)
     if show:
         typer.echo(f'heard: "{transcript.text}" ({transcript.duration_s:.1f} s of audio, '
                    f"transcribed in {transcript.seconds:.1f} s)", err=True)
@@ -41,15 +40,13 @@ def register(app: typer.Typer) -> None:
     """Add `pocketagent transcribe` to `app`."""
 
     @app.command()
+    @reports_errors
     def transcribe(
         audio: Annotated[Path, typer.Argument(help="The recording (WAV, WebM, Ogg, MP3, FLAC, M4A).")],
-        json_output: Annotated[bool, typer.Option("--json", help="Print text, language and timings as JSON.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print text, language and timings as JSON.")] = False,
     ) -> None:
         """Print what is said in a recording (offline speech recognition; the voice extra)."""
-        try:
-            settings = load_settings()
-        except ConfigError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(USAGE_ERROR) from None
-        transcript = spoken_request(audio, settings, show=False)
-        typer.echo(json_text(transcript.to_dict()) if json_output else transcript.text)
+        from pocketagent.settings import load_settings
+
+        transcript = spoken_request(audio, load_settings(), show=False)
+        typer.echo(json_text(transcript.to_dict()) if as_json else transcript.text)

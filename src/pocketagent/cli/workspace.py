@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from pocketagent.cli.errors import clear_errors
-from pocketagent.errors import ConfigError, ToolError
-from pocketagent.settings import Settings, load_settings
+from pocketagent.cli.errors import reports_errors
+from pocketagent.errors import CommandLineError, ConfigError, ToolError
 
-_stderr = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the width
+if TYPE_CHECKING:
+    from pocketagent.settings import Settings
 
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", help="Workspace folder (default: $POCKETAGENT_HOME or the config's home).")
@@ -28,6 +26,8 @@ EXAMPLE_REQUEST = "email Sid the summary of budget.pdf and put a review on Frida
 
 
 def _settings(home: Path | None) -> Settings:
+    from pocketagent.settings import load_settings
+
     return load_settings(home=home)
 
 
@@ -42,6 +42,7 @@ def _relative(path: Path, home: Path) -> str:
 # -- init -------------------------------------------------------------------------------
 
 
+@reports_errors
 def init(
     demo: Annotated[
         bool, typer.Option("--demo", help="Also write demo contacts, calendars, notes, mail and files.")
@@ -49,14 +50,16 @@ def init(
     home: HomeOpt = None,
 ) -> None:
     """Create the workspace folders (contacts, calendars, notes, mail, files, sms); never overwrites files."""
+    from rich.console import Console
+    from rich.markup import escape
+
     from pocketagent.backends.provider import WorkspaceLayout, create_workspace
 
     out = Console(highlight=False, soft_wrap=True)
-    with clear_errors():
-        settings = _settings(home)
-        layout = WorkspaceLayout.of(settings)
-        created = create_workspace(settings)
-        demo_files = _write_demo(settings) if demo else []
+    settings = _settings(home)
+    layout = WorkspaceLayout.of(settings)
+    created = create_workspace(settings)
+    demo_files = _write_demo(settings) if demo else []
     out.print(f"Workspace: [bold]{escape(str(layout.home))}[/]")
     for path in created:
         if path != layout.home:
@@ -123,16 +126,19 @@ def _summary_json(number: int, summary: Any) -> dict[str, Any]:
     }
 
 
+@reports_errors
 def mail_list(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many messages.")] = 20,
-    json_output: JsonOpt = False,
+    as_json: JsonOpt = False,
     home: HomeOpt = None,
 ) -> None:
     """List inbox messages, newest first; * marks the selected email (replies and forwards use it)."""
-    with clear_errors():
-        summaries = _mailbox(_settings(home)).inbox_summaries()
+    from rich.console import Console
+    from rich.markup import escape
+
+    summaries = _mailbox(_settings(home)).inbox_summaries()
     shown = summaries[:limit]
-    if json_output:
+    if as_json:
         typer.echo(
             json.dumps(
                 {"messages": [_summary_json(i, s) for i, s in enumerate(shown, 1)]}, ensure_ascii=False, indent=2
@@ -165,10 +171,12 @@ def _resolve_key(mail: Any, key: str) -> str:
         number = int(wanted)
         if not 1 <= number <= len(summaries):
             raise ToolError(f"there is no message number {number}; the inbox has {len(summaries)}")
-        return summaries[number - 1].key
+        found: str = summaries[number - 1].key
+        return found
     return wanted
 
 
+@reports_errors
 def mail_select(
     key: Annotated[str | None, typer.Argument(help="Number from `mail list`, Maildir key or Message-ID.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Forget the selection (the newest message is used).")] = False,
@@ -176,39 +184,37 @@ def mail_select(
 ) -> None:
     """Mark the email that "reply to this" and "forward this" mean."""
     if (key is None) == (not clear):
-        _stderr.print("[bold red]error:[/] give a KEY to select, or --clear", highlight=False)
-        raise typer.Exit(2)
-    with clear_errors():
-        mail = _mailbox(_settings(home))
-        if clear:
-            mail.clear_selection()
-            typer.echo('Selection cleared: "this email" is the newest inbox message.')
-            return
-        summary = mail.select_message(_resolve_key(mail, key or ""))
+        raise CommandLineError("give a KEY to select, or --clear")
+    mail = _mailbox(_settings(home))
+    if clear:
+        mail.clear_selection()
+        typer.echo('Selection cleared: "this email" is the newest inbox message.')
+        return
+    summary = mail.select_message(_resolve_key(mail, key or ""))
     typer.echo(f"Selected: {summary.subject!r} from {summary.sender}")
 
 
+@reports_errors
 def mail_show(
     key: Annotated[
         str | None, typer.Argument(help="Number from `mail list`, key or Message-ID (default: the selected email).")
     ] = None,
-    json_output: JsonOpt = False,
+    as_json: JsonOpt = False,
     home: HomeOpt = None,
 ) -> None:
     """Show a message (by default the selected email): headers, text and attachment names."""
     from pocketagent.backends.local.mail import plain_text
 
-    with clear_errors():
-        mail = _mailbox(_settings(home))
-        if key is None:
-            found_key, message = mail.selected_message()
-        else:
-            found_key = _resolve_key(mail, key)
-            message = _message_by_key_or_id(mail, found_key)
-        attachments = [part.get_filename() or "attachment" for part in message.iter_attachments()]
-        text = plain_text(message)
+    mail = _mailbox(_settings(home))
+    if key is None:
+        found_key, message = mail.selected_message()
+    else:
+        found_key = _resolve_key(mail, key)
+        message = _message_by_key_or_id(mail, found_key)
+    attachments = [part.get_filename() or "attachment" for part in message.iter_attachments()]
+    text = plain_text(message)
     headers = {name: str(message[name]) for name in ("From", "To", "Cc", "Date", "Subject") if message[name]}
-    if json_output:
+    if as_json:
         payload = {"key": found_key, "headers": headers, "text": text, "attachments": attachments}
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return

@@ -3,7 +3,7 @@
 `check_example` looks at one example and returns the first problem as a `Reason` (or None):
 record shape, plan syntax, ids, `$N` references (valid, not forward, acyclic), join last,
 tools exist, arity and literal types (`ToolRegistry.validate_action`), value formats, and the
-planning conventions of ../shared/spec/plan-language.md and ../shared/data/README.md:
+planning conventions of docs/plan-language.md and data/handwritten-README.md:
 lookup before messaging unless an address/number is given, one lookup per person, one
 `send_sms` for several recipients, `summarize_pdf` / attachments take `$N` from
 `open_and_get_file_path`, dates not in the past, end after start.
@@ -102,7 +102,7 @@ class Conventions:
         }
     )
     start_end: dict[str, tuple[int, int]] = field(default_factory=lambda: {"create_calendar_event": (1, 2)})
-    allowed_values: dict[tuple[str, int], frozenset] = field(
+    allowed_values: dict[tuple[str, int], frozenset[object]] = field(
         default_factory=lambda: {
             ("maps_show_directions", 2): frozenset("dwr"),
             ("create_reminder", 4): frozenset({0, 1, 5, 9}),
@@ -165,7 +165,7 @@ def _diagnose_structure(text: str) -> None:
         raise CheckFailed(Reason.MISSING_JOIN, "the plan has no join()")
     if joins[0] != len(actions):
         raise CheckFailed(Reason.JOIN_NOT_LAST, f"join() is action {joins[0]} of {len(actions)}")
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[int] = nx.DiGraph()
     graph.add_nodes_from(ids)
     for action_id, _tool, refs in actions:
         for ref in refs:
@@ -320,7 +320,13 @@ class ExampleChecker:
                     f"{conv.summarizer}({action.args[0]!r}) must take a $N from {conv.file_opener}",
                 )
             if action.tool in conv.attachment_fields:
-                for value in action.args[conv.attachment_fields[action.tool]] or []:
+                attached = action.args[conv.attachment_fields[action.tool]]
+                if attached and not isinstance(attached, list):
+                    raise CheckFailed(
+                        Reason.ATTACHMENT_WITHOUT_FILE,
+                        f"{action.tool}: attachments {attached!r} must be a list of $N from {conv.file_opener}",
+                    )
+                for value in attached if isinstance(attached, list) else []:
                     if _ref_target(value, plan) != conv.file_opener:
                         raise CheckFailed(
                             Reason.ATTACHMENT_WITHOUT_FILE,

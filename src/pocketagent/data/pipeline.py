@@ -21,22 +21,18 @@ from pocketagent.data.formats import read_queries, write_jsonl
 from pocketagent.data.splits import CandidateLike, GenerationError, assign_splits, bucket_quotas, collect
 from pocketagent.tools.registry import ToolRegistry
 
-# Where the hand-written eval sets may live, relative to the working directory; checked for leakage.
+# The hand-written eval sets of a source checkout (`data/`, relative to the working directory, so
+# commands run from the repository root find them); generated data is checked for leakage from them.
+# Elsewhere pass `--holdout FILE`.
 DEFAULT_HOLDOUT_PATHS = (
     Path("data/handwritten-dev.jsonl"),
     Path("data/handwritten-check.jsonl"),
-    Path("../shared/data/handwritten-dev.jsonl"),
-    Path("/work/shared/data/handwritten-dev.jsonl"),
 )
 
 
 def default_holdout_paths() -> list[Path]:
-    """The hand-written eval files that exist here (the first of each name found)."""
-    found: dict[str, Path] = {}
-    for path in DEFAULT_HOLDOUT_PATHS:
-        if path.is_file():
-            found.setdefault(path.name, path)
-    return list(found.values())
+    """The hand-written eval files of `DEFAULT_HOLDOUT_PATHS` that exist here."""
+    return [path for path in DEFAULT_HOLDOUT_PATHS if path.is_file()]
 
 
 @dataclass

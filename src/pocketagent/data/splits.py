@@ -24,10 +24,19 @@ class GenerationError(PocketAgentError):
 
 
 class CandidateLike(Protocol):
-    example: Example
-    bucket: str
-    meta: dict[str, Any]
-    rejection: Rejection | None
+    """What the split assignment reads of a generated example (read-only: candidates may be frozen)."""
+
+    @property
+    def example(self) -> Example: ...
+
+    @property
+    def bucket(self) -> str: ...
+
+    @property
+    def meta(self) -> dict[str, Any]: ...
+
+    @property
+    def rejection(self) -> Rejection | None: ...
 
 
 def bucket_quotas(total: int, shares: dict[str, float]) -> dict[str, int]:

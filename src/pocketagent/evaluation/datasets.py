@@ -166,7 +166,7 @@ def _jsonl_items(path: Path, text: str) -> list[EvalItem]:
                 id=item_id,
                 query=query,
                 plan=plan,
-                plan_text=plan_text,
+                plan_text=str(plan_text),  # a non-empty string: _reference_plan checked it
                 now=_optional_now(record, where),
                 tools=_optional_tools(record, where),
             )
@@ -180,7 +180,7 @@ def _plan_from_parsed_output(steps: Any, where: str) -> str:
     """Render TinyAgent's ``parsed_output`` steps as plan text (positional or keyword args)."""
     if not isinstance(steps, list) or not steps:
         raise EvalFileError(f"{where}: planner step has no usable 'raw_output' or 'parsed_output'")
-    lines = []
+    lines: list[str] = []
     for step in steps:
         if not isinstance(step, dict) or not isinstance(step.get("tool_name"), str):
             raise EvalFileError(f"{where}: 'parsed_output' steps must be objects with a 'tool_name'")

@@ -86,7 +86,7 @@ def dependency_trees(plan: Plan) -> dict[int, tuple[Any, ...]]:
     return trees
 
 
-def _labelled_graph(plan: Plan) -> nx.DiGraph:
+def _labelled_graph(plan: Plan) -> nx.DiGraph[int]:
     """The plan's DAG without join, nodes carrying `tool`, `args` and `tree` attributes."""
     graph = plan_graph(plan, include_join=False)
     for node_id, tree in dependency_trees(plan).items():
@@ -95,7 +95,7 @@ def _labelled_graph(plan: Plan) -> nx.DiGraph:
 
 
 def _same_tool_and_tree(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    return a["tool"] == b["tool"] and a["tree"] == b["tree"]
+    return bool(a["tool"] == b["tool"] and a["tree"] == b["tree"])
 
 
 def plan_success(pred: Plan, ref: Plan) -> bool:

@@ -120,7 +120,7 @@ def _collate(batch: list[Sequence], skip: int) -> tuple[Any, Any, Any]:
 
 
 @functools.cache
-def _cache_argument(model_class: type) -> str:
+def _cache_argument(model_class: type[Any]) -> str:
     """transformers renamed `past_key_values` to `cache` (the old name goes in 5.40); asked once per class."""
     return "cache" if "cache" in inspect.signature(model_class.forward).parameters else "past_key_values"
 
@@ -143,7 +143,7 @@ def _loss(model: Any, batch: list[Sequence], prefix: tuple[int, ...] = ()) -> An
         layer.keys = layer.keys.expand(len(batch), -1, -1, -1)
         layer.values = layer.values.expand(len(batch), -1, -1, -1)
     full_mask = torch.cat([torch.ones((len(batch), len(prefix)), dtype=torch.long), mask], dim=1)
-    return model(input_ids=ids, attention_mask=full_mask, labels=labels, **{_cache_argument(type(model)): cache}).loss
+    return model(input_ids=ids, attention_mask=full_mask, labels=labels, **{_cache_argument(model.__class__): cache}).loss
 
 
 def _warm_start_state(source: Path, rank: int) -> dict[str, Any]:
@@ -165,7 +165,8 @@ def _warm_start_state(source: Path, rank: int) -> dict[str, Any]:
     saved = torch.load(path, weights_only=True)
     if int(saved["config"]["rank"]) != rank:
         raise ConfigError(f"{path} has LoRA rank {saved['config']['rank']}, this run {rank}: use the same --rank")
-    return saved["adapter"]
+    adapter: dict[str, Any] = saved["adapter"]
+    return adapter
 
 
 def _peft_state(peft_dir: Path, rank: int) -> dict[str, Any]:

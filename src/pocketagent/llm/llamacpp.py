@@ -35,7 +35,7 @@ from typing import Any
 
 from pocketagent.errors import BackendError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
-from pocketagent.llm.models import resolve_model_path
+from pocketagent.llm.models import adapter_path, resolve_model_path
 from pocketagent.llm.prefix_cache import DEFAULT_MAX_ENTRIES, ModelIdentity, PrefixCache, prefix_cache_key
 
 _LOG = logging.getLogger(__name__)
@@ -73,7 +73,6 @@ class _LlamaLogRouter:
             if self._installed is not None:
                 return
 
-            @llama_cpp.llama_log_callback
             def route(level: int, text: bytes, user_data: Any) -> None:
                 message = text.decode("utf-8", errors="replace")
                 captured = getattr(self._local, "lines", None)
@@ -81,8 +80,9 @@ class _LlamaLogRouter:
                     captured.append(message)
                 _LOG.debug("llama.cpp: %s", message.rstrip())
 
-            llama_cpp.llama_log_set(route, ctypes.c_void_p(0))
-            self._installed = route
+            callback = llama_cpp.llama_log_callback(route)  # the ctypes wrapper llama.cpp calls
+            llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+            self._installed = callback
 
     @contextlib.contextmanager
     def capture(self) -> Iterator[list[str]]:
@@ -201,7 +201,7 @@ class LlamaCppBackend(LLMBackend):
                 f"cannot load {what}: llama.cpp rejected it "
                 f"(corrupted, truncated, unsupported or mismatched GGUF file): {exc}"
             ) from None
-        self._n_ctx = self._llm.n_ctx()
+        self._n_ctx: int = self._llm.n_ctx()
         self._formatter = self._chat_formatter()
         self._grammars: OrderedDict[str, Any] = OrderedDict()
         self._generation_lock = threading.Lock()
@@ -226,7 +226,7 @@ class LlamaCppBackend(LLMBackend):
             n_batch=settings.n_batch,
             seed=settings.seed,
             prompt_cache_dir=getattr(settings, "prompt_cache_dir", None),
-            lora_path=settings.adapter_path(),
+            lora_path=adapter_path(settings),
         )
 
     @property
@@ -275,7 +275,8 @@ class LlamaCppBackend(LLMBackend):
         # Templates call raise_exception() (ValueError) on role orders they do not support.
         except (jinja2.TemplateError, ValueError, TypeError) as exc:
             raise BackendError(f"the model's chat template rejected the conversation: {exc}") from None
-        return rendered.prompt + prefill
+        prompt: str = rendered.prompt
+        return prompt + prefill
 
     def _tokenize(self, text: str) -> list[int]:
         # special=True: the rendered template contains control tokens such as <|im_start|>.

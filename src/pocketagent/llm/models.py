@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pocketagent.errors import ModelNotFoundError
+from pocketagent.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -120,3 +121,17 @@ def resolve_adapter_path(spec: str | Path | None, model_spec: str | None = None)
     if not path.is_file():
         raise ModelNotFoundError(f"LoRA adapter file not found: {path}")
     return path
+
+
+def adapter_path(settings: Settings) -> Path | None:
+    """The LoRA adapter file the llamacpp backend applies for these settings (None: the bare model)."""
+    if settings.backend != "llamacpp":
+        return None  # a server applies its own weights
+    return resolve_adapter_path(settings.lora, settings.model)
+
+
+def effective_prompt_style(settings: Settings) -> str:
+    """`prompt_style` with "auto" resolved: a fine-tuned adapter was trained on the compact prompt."""
+    if settings.prompt_style == "auto":
+        return "compact" if adapter_path(settings) is not None else "full"
+    return settings.prompt_style

@@ -7,13 +7,13 @@ import networkx as nx
 from pocketagent.plan.language import Plan
 
 
-def plan_graph(plan: Plan, include_join: bool = False) -> nx.DiGraph:
+def plan_graph(plan: Plan, include_join: bool = False) -> nx.DiGraph[int]:
     """A DiGraph with nodes = action ids (attribute `tool`, `args`) and edges dependency -> user.
 
     With `include_join`, the join node is added with an edge from every action that no
     other action depends on (the plan's sinks), the way LLMCompiler's joiner consumes them.
     """
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[int] = nx.DiGraph()
     for action in plan.tool_actions:
         graph.add_node(action.id, tool=action.tool, args=action.args)
         for dep in action.dependencies:

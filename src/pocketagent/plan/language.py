@@ -1,6 +1,6 @@
 """The plan language: `Plan` / `Action`, parsing plan text and rendering it back.
 
-Syntax (../shared/spec/plan-language.md, LLMCompiler style)::
+Syntax (docs/plan-language.md, LLMCompiler style)::
 
     Thought: optional reasoning line
     1. get_email_address("Sid")

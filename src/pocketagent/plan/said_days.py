@@ -2,7 +2,7 @@
 
 The planner's grammar lets a date argument take only these days (the model still writes the
 time), so a small model picks among "Dec 1" and "Dec 2" instead of typing digits it may get
-wrong ("2026-12-10"). Resolution follows ../shared/data/README.md: "tomorrow" = +1 day; a
+wrong ("2026-12-10"). Resolution follows data/handwritten-README.md: "tomorrow" = +1 day; a
 bare or "this" weekday = its next occurrence after today; "next <weekday>" = that weekday in
 the following Mon-Sun week; a clock time with no day = today if still ahead, else tomorrow.
 
@@ -139,8 +139,10 @@ def said_days(request: str, now: datetime) -> frozenset[date] | None:
     return frozenset(days) or None
 
 
-_DAY_EXPRESSIONS = (_TODAY, _IN_HOURS, _DAY_AFTER, _TOMORROW, _IN_DAYS, _NEXT_WEEKDAY, _WEEKDAY_WORD, _WEEKEND)
-_DAY_EXPRESSIONS += (_MONTH_DAY, _DAY_MONTH, _SLASH_DATE, _ISO_DATE)
+_DAY_EXPRESSIONS: tuple[re.Pattern[str], ...] = (
+    _TODAY, _IN_HOURS, _DAY_AFTER, _TOMORROW, _IN_DAYS, _NEXT_WEEKDAY, _WEEKDAY_WORD, _WEEKEND,
+    _MONTH_DAY, _DAY_MONTH, _SLASH_DATE, _ISO_DATE,
+)  # fmt: skip
 
 
 def _unbound_clocks(text: str) -> list[str]:

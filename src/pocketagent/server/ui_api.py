@@ -29,6 +29,7 @@ from pocketagent.agent.history import RunRecord
 from pocketagent.backends.local.maildir import _header_text, plain_text
 from pocketagent.errors import PocketAgentError, UnknownDraftError, UnknownRunError
 from pocketagent.server.runtime import ServerRuntime
+from pocketagent.tools.apps import Apps
 
 router = APIRouter()
 STATIC_DIR = Path(str(resources.files("pocketagent.server") / "static"))
@@ -112,17 +113,17 @@ def get_run(run_id: int, request: Request) -> dict[str, Any]:
 EMAIL_PREFIX, SMS_PREFIX = "email-", "sms-"
 
 
-def _apps(request: Request) -> Any:
+def _apps(request: Request) -> Apps:
     runtime: ServerRuntime = request.app.state.runtime
     return runtime.agent.context.apps
 
 
-def _reader(app: Any, method: str) -> tuple[Any, str | None]:
-    """`app.method` if the app's backend has it, else None and why (shown in `sources`)."""
-    if app is None:
+def _reader(apps: Apps, app: str, method: str) -> tuple[Any, str | None]:
+    """`method` of the app's backend if it has one, else None and why (shown in `sources`)."""
+    if not apps.has(app):
         return None, "no such app"
     try:
-        found = getattr(app, method, None)  # builds a lazy app: its configuration error is the reason
+        found = getattr(getattr(apps, app), method, None)  # builds a lazy app: its configuration error is the reason
     except PocketAgentError as exc:
         return None, str(exc)
     return (found, None) if callable(found) else (None, "its backend keeps no drafts the server can read")
@@ -166,7 +167,7 @@ def list_drafts(
     """
     apps = _apps(request)
     entries: list[dict[str, Any]] = []
-    emails, email_problem = _reader(getattr(apps, "mail", None), "draft_summaries")
+    emails, email_problem = _reader(apps, "mail", "draft_summaries")
     if emails is not None:
         try:
             for summary in emails(limit):
@@ -176,7 +177,7 @@ def list_drafts(
                 })  # fmt: skip
         except PocketAgentError as exc:
             email_problem = str(exc)
-    texts, sms_problem = _reader(getattr(apps, "sms", None), "records")
+    texts, sms_problem = _reader(apps, "sms", "records")
     if texts is not None:
         try:
             entries.extend(_sms_entry(record) for record in texts("outbox"))
@@ -193,7 +194,7 @@ def get_draft(draft_id: str, request: Request) -> dict[str, Any]:
     apps = _apps(request)
     missing = UnknownDraftError(f"no draft {draft_id!r} in Drafts or the SMS outbox")
     if draft_id.startswith(EMAIL_PREFIX):
-        read, _ = _reader(getattr(apps, "mail", None), "draft")
+        read, _ = _reader(apps, "mail", "draft")
         if read is None:
             raise missing
         key = draft_id.removeprefix(EMAIL_PREFIX)
@@ -207,7 +208,7 @@ def get_draft(draft_id: str, request: Request) -> dict[str, Any]:
             "attachments": _attachment_names(message), "status": "draft",
         }  # fmt: skip
     if draft_id.startswith(SMS_PREFIX):
-        records, _ = _reader(getattr(apps, "sms", None), "records")
+        records, _ = _reader(apps, "sms", "records")
         wanted = draft_id.removeprefix(SMS_PREFIX)
         for record in records("outbox") if records is not None else []:
             if record.id == wanted:

@@ -248,11 +248,13 @@ class EmailWriter:
         original: OriginalEmail | None,
         request: str,
     ) -> str | None:
+        if self.llm is None:
+            return None
         options = GenerationOptions(max_tokens=self.max_tokens, temperature=0.0, seed=self.seed)
         try:
             text = self.llm.complete(
                 self._prompt(kind, subject, context, recipient_names, original, request), options
-            ).text  # type: ignore[union-attr]
+            ).text
         except (PocketAgentError, RuntimeError, ValueError, OSError):
             return None  # a failing writer must not fail the email: the template is the fallback
         return self.clean_draft(text, context)

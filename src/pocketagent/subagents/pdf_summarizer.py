@@ -27,6 +27,7 @@ from pathlib import Path
 from pocketagent.backends.local.atomic import atomic_write_text
 from pocketagent.errors import PocketAgentError, ToolError
 from pocketagent.llm.base import GenerationOptions, LLMBackend, Message
+from pocketagent.tools.protocols import PdfApp
 
 MIN_TEXT_CHARS = 20  # fewer letters/digits than this: no usable text layer
 EXTRACTIVE_SENTENCES = 4
@@ -226,7 +227,7 @@ def _clean_page(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-class PdfSummarizer:
+class PdfSummarizer(PdfApp):
     """`summarize_pdf(pdf_path)` with an optional LLM and an optional on-disk cache."""
 
     def __init__(
@@ -255,8 +256,9 @@ class PdfSummarizer:
         if cache_file is not None:
             try:
                 cached = json.loads(cache_file.read_text(encoding="utf-8"))
-                if isinstance(cached.get("summary"), str) and cached["summary"]:
-                    return cached["summary"]
+                known = cached.get("summary")
+                if isinstance(known, str) and known:
+                    return known
             except (OSError, ValueError, AttributeError):
                 pass
         text = read_pdf_text(path)

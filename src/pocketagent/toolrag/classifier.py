@@ -36,7 +36,8 @@ FORMAT_VERSION = 1
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+    result: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(x, -40.0, 40.0)))
+    return result
 
 
 @dataclass
@@ -65,7 +66,7 @@ class ToolClassifier:
         """Write `head.npz` and `head.json` into `directory` (created if needed)."""
         directory.mkdir(parents=True, exist_ok=True)
         with (directory / HEAD_WEIGHTS).open("wb") as handle:
-            np.savez_compressed(handle, **{k: v.astype(np.float16) for k, v in self.weights.items()})
+            np.savez_compressed(handle, allow_pickle=False, **{k: v.astype(np.float16) for k, v in self.weights.items()})
         meta = {
             "format": FORMAT_VERSION,
             "tools": list(self.tools),
@@ -107,7 +108,8 @@ def segments(query: str) -> list[str]:
 
 def request_probabilities(classifier: ToolClassifier, vectors: np.ndarray) -> np.ndarray:
     """Per-tool probability for one request: the best over its whole-request and clause vectors."""
-    return classifier.predict_proba(vectors).max(axis=0)
+    best: np.ndarray = classifier.predict_proba(vectors).max(axis=0)
+    return best
 
 
 def select_mask(probabilities: np.ndarray, threshold: float) -> np.ndarray:

@@ -99,11 +99,15 @@ class MiniLMEmbedder:
     def model_id(self) -> str:
         return MODEL_ID
 
+    def is_loaded(self) -> bool:
+        """Whether the ONNX session and tokenizer are loaded (they are on the first `embed`)."""
+        return self._session is not None
+
     def _load(self) -> None:
-        if self._session is not None:
+        if self.is_loaded():
             return
         with self._lock:
-            if self._session is not None:
+            if self.is_loaded():  # another thread loaded it while this one waited
                 return
             try:
                 import onnxruntime as ort
@@ -175,7 +179,8 @@ def normalize(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (float32)."""
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+    scaled: np.ndarray = (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return scaled
 
 
 def content_key(model_id: str, texts: Sequence[str]) -> str:
@@ -205,7 +210,7 @@ class EmbeddingCache:
         """The cached embeddings of `texts`, or None."""
         path = self.path_for(model_id, texts)
         try:
-            vectors = np.load(path, allow_pickle=False)
+            vectors: np.ndarray = np.load(path, allow_pickle=False)
         except (OSError, ValueError, EOFError):
             return None
         if vectors.shape != (len(texts), DIMENSION) or vectors.dtype != np.float32:

@@ -60,7 +60,8 @@ class DescriptionSimilarity:
             for text, vector in zip(missing, self.embedder.embed(missing)):
                 self._vectors[text] = vector
         matrix = np.stack([self._vectors[t] for t in texts])
-        return (np.atleast_2d(query_vectors) @ matrix.T).max(axis=0)
+        similarity: np.ndarray = (np.atleast_2d(query_vectors) @ matrix.T).max(axis=0)
+        return similarity
 
 
 @dataclass(frozen=True)

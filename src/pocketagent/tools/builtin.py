@@ -1,4 +1,4 @@
-"""The 16 built-in tools of the contract (../shared/spec/plan-language.md), as typed functions.
+"""The 16 built-in tools of the contract (docs/plan-language.md), as typed functions.
 
 Each function is the single source of the tool's name, positional signature, description
 and argument docs. The work is delegated to an app backend (`ctx.apps.<app>`), chosen per

@@ -26,22 +26,30 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from pocketagent.errors import ToolArgumentError, UnknownToolError
 from pocketagent.plan.language import REFERENCE, Action, Value
+from pocketagent.tools.apps import Apps
+
+if TYPE_CHECKING:
+    from pocketagent.llm.base import LLMBackend
+    from pocketagent.settings import Settings
 
 
 @dataclass
 class ToolContext:
     """What a running tool may use: the apps (data backends), settings and the LLM for sub-agents.
 
-    Kept deliberately loose-typed so that tools/ does not import agent/ or llm/.
+    For a run of a request, the agent gives each run its own copy with `request` (the user's
+    words) and `extras` (`"now"`: the run's reference time, a datetime; `"attempt"`: 0 for
+    the first plan, 1, 2, ... for replans) filled in, on top of the extras given here.
+    Running a given plan or a single MCP call leaves `request` "".
     """
 
-    apps: Any = None
-    settings: Any = None
-    llm: Any = None
+    apps: Apps = field(default_factory=Apps)
+    settings: Settings | None = None
+    llm: LLMBackend | None = None
     request: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
 

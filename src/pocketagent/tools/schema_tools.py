@@ -51,8 +51,8 @@ def schema_param_type(schema: Mapping[str, Any]) -> ParamType:
     Objects and anything the plan language cannot write become a string (the JSON text).
     """
     if schema.get("type") == "array" or (isinstance(schema.get("type"), list) and "array" in schema["type"]):
-        items = schema.get("items") if isinstance(schema.get("items"), Mapping) else {}
-        kinds = _scalar_kinds(items) or {"str"}
+        items = schema.get("items")
+        kinds = (_scalar_kinds(items) if isinstance(items, Mapping) else set()) or {"str"}
         return ParamType(tuple(k for k in _ORDER if k in kinds), is_list=True)
     kinds = _scalar_kinds(schema) or {"str"}
     return ParamType(tuple(k for k in _ORDER if k in kinds))

@@ -7,6 +7,7 @@ Importing this package imports neither faster-whisper nor PyAV.
 
 from __future__ import annotations
 
-from pocketagent.voice.transcribe import INSTALL_HINT, Transcriber, Transcript, voice_installed
+from pocketagent.voice.audio import INSTALL_HINT
+from pocketagent.voice.transcribe import Transcriber, Transcript, voice_installed
 
 __all__ = ["INSTALL_HINT", "Transcriber", "Transcript", "voice_installed"]

@@ -34,12 +34,13 @@ from pocketagent.backends.local.contacts import looks_like_email
 from pocketagent.backends.local.matching import (
     Candidate,
     match_names,
-    normalize_name,
     read_text_any_encoding,
     read_user_file,
     utf8_for_rewrite,
 )
 from pocketagent.errors import ToolError, UserFileError
+from pocketagent.text import normalize_name
+from pocketagent.tools.protocols import CalendarApp, RemindersApp
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,7 @@ def prepare_event(
         if name:
             attendee.params["CN"] = name
         attendee.params.update({"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"})
-        event.add("attendee", attendee, encode=0)
+        event.add("attendee", attendee, encode=False)
     event.add("status", "CONFIRMED")
     details = (f", at {place}" if place else "") + (
         f", inviting {', '.join(a for _, a in attendees)}" if attendees else ""
@@ -431,7 +432,7 @@ def _timezones_for(component: icalendar.cal.Component, known: set[str]) -> str:
     return "".join(tz.to_ical().decode("utf-8") for tz in zones)
 
 
-class LocalCalendar:
+class LocalCalendar(CalendarApp):
     """`create_calendar_event` on `.ics` files in a directory (`$POCKETAGENT_HOME/calendars`)."""
 
     def __init__(self, directory: Path, rules: DateRules | None = None, default_calendar: str = DEFAULT_CALENDAR):
@@ -457,10 +458,10 @@ class LocalCalendar:
 
     def events(self, calendar: str | None = None) -> list[icalendar.Event]:
         """Events of one calendar, or of all calendars."""
-        return self.store.components("VEVENT", calendar)
+        return [c for c in self.store.components("VEVENT", calendar) if isinstance(c, icalendar.Event)]
 
 
-class LocalReminders:
+class LocalReminders(RemindersApp):
     """`create_reminder` as VTODOs in `.ics` files (`$POCKETAGENT_HOME/calendars/<list>.ics`)."""
 
     def __init__(self, directory: Path, rules: DateRules | None = None, default_list: str = DEFAULT_REMINDER_LIST):
@@ -479,7 +480,7 @@ class LocalReminders:
 
     def reminders(self, list_name: str | None = None) -> list[icalendar.Todo]:
         """Reminders of one list, or of all files."""
-        return self.store.components("VTODO", list_name)
+        return [c for c in self.store.components("VTODO", list_name) if isinstance(c, icalendar.Todo)]
 
 
 def decoded_time(component: icalendar.cal.Component, prop: str) -> datetime | date | None:

@@ -36,6 +36,7 @@ from pocketagent.backends.local.vcard import (
     structured_value,
 )
 from pocketagent.errors import ToolError
+from pocketagent.tools.protocols import ContactsApp
 
 # ---------------------------------------------------------------------------------------
 # Contacts
@@ -117,6 +118,7 @@ class Contact:
         ]
         if self.nicknames:
             props.append(VCardProperty("NICKNAME", list_value(self.nicknames)))
+        params: tuple[tuple[str, tuple[str, ...]], ...]
         for i, email in enumerate(self.emails):
             params = (("PREF", ("1",)),) if i == 0 and len(self.emails) > 1 else ()
             props.append(VCardProperty("EMAIL", escape_text(email), params))
@@ -130,7 +132,7 @@ class Contact:
         return Candidate(self, self.full_name, tuple(n for n in names if n.strip()), self.nicknames)
 
 
-class ContactBook:
+class ContactBook(ContactsApp):
     """Lookup shared by every contacts backend; subclasses provide `contacts()`."""
 
     def contacts(self) -> list[Contact]:
@@ -207,7 +209,7 @@ class LocalContacts(ContactBook):
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self._cache_key: tuple = ()
+        self._cache_key: tuple[tuple[Path, int, int], ...] = ()
         self._cache: list[Contact] = []
         self._cache_guard = threading.Lock()
         remove_stale_temp_files(self.directory)  # left by a writer killed mid-write

@@ -28,6 +28,7 @@ from pathlib import Path
 from pocketagent.backends.local.atomic import atomic_write_text, locked, remove_stale_temp_files
 from pocketagent.backends.opener import DesktopOpener
 from pocketagent.errors import ToolError
+from pocketagent.tools.protocols import FilesApp
 
 CACHE_VERSION = 2
 SKIPPED_DIRS = frozenset({"__pycache__", "node_modules"})
@@ -265,7 +266,7 @@ class FileIndex:
     def _install(self, dirs: dict[str, _Dir]) -> None:
         self._dirs = dirs
         self._files, self._tokens, self._postings, self._vocabulary = [], [], {}, []
-        self._dir_ids: dict[str, list[int]] = {}
+        self._dir_ids = {}
         self._dead = 0
         for directory, entry in dirs.items():
             self._index_dir(directory, entry)
@@ -434,7 +435,7 @@ def _most_recent(paths: Sequence[Path]) -> Path:
     return max(paths, key=mtime)
 
 
-class LocalFiles:
+class LocalFiles(FilesApp):
     """`open_and_get_file_path` over local search roots (default: $POCKETAGENT_HOME/files)."""
 
     def __init__(

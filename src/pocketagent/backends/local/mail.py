@@ -48,6 +48,7 @@ from pocketagent.backends.local.maildir import (
 )
 from pocketagent.errors import ConfigError, ToolError
 from pocketagent.subagents.email_writer import EmailWriter, OriginalEmail
+from pocketagent.tools.protocols import MailApp
 
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024  # what common mail providers accept
 # The caps on reading inbox messages: passed to the `maildir` reads on every call, so this module owns them.
@@ -123,7 +124,7 @@ def _prefixed(prefix: str, subject: str) -> str:
     return f"{prefix}: {subject}" if subject else f"{prefix}:"
 
 
-class MaildirMail(MaildirFolders):
+class MaildirMail(MaildirFolders, MailApp):
     """compose_new_email / reply_to_email / forward_email on a Maildir."""
 
     def __init__(
@@ -281,8 +282,8 @@ class MaildirMail(MaildirFolders):
         if given.is_absolute():
             path = given
         else:
-            path = next((r / given for r in self.attachment_roots if (r / given).exists()), None)
-            path = path or (self.attachment_roots[0] / given if self.attachment_roots else given.absolute())
+            found = next((r / given for r in self.attachment_roots if (r / given).exists()), None)
+            path = found or (self.attachment_roots[0] / given if self.attachment_roots else given.absolute())
         try:
             real = path.resolve()
             roots = [root.resolve() for root in self.attachment_roots]

@@ -156,7 +156,7 @@ def plain_text(message: EmailMessage) -> str:
     if part is None:
         return ""
     try:
-        content = part.get_content()
+        content: str = part.get_content()  # a text part's content is its decoded text
     except (LookupError, ValueError, AssertionError):  # unknown charset or broken encoding
         payload = part.get_payload(decode=True) or b""
         content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload)

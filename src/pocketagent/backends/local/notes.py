@@ -32,13 +32,14 @@ from pocketagent.backends.local.matching import (
     Candidate,
     NoMatchError,
     match_names,
-    normalize_name,
     pick_one,
     read_text_any_encoding,
     read_user_file,
     utf8_for_rewrite,
 )
 from pocketagent.errors import ToolError
+from pocketagent.text import normalize_name
+from pocketagent.tools.protocols import NotesApp
 
 DEFAULT_FOLDER = "Notes"
 NOTE_SUFFIX = ".md"
@@ -105,7 +106,7 @@ def _text_arg(value: object, field_name: str, required: bool) -> str:
     return value
 
 
-class LocalNotes:
+class LocalNotes(NotesApp):
     """`create_note`, `open_note`, `append_note_content` on a directory of Markdown files."""
 
     def __init__(self, directory: Path, default_folder: str = DEFAULT_FOLDER) -> None:

@@ -24,6 +24,7 @@ from typing import Protocol
 from pocketagent.backends.addresses import normalize_phone_numbers
 from pocketagent.backends.local.atomic import atomic_write_text, remove_stale_temp_files
 from pocketagent.errors import ToolError
+from pocketagent.tools.protocols import SmsApp
 
 MAX_MESSAGE_CHARS = 5000
 
@@ -46,7 +47,7 @@ class SmsRecord:
     provider: str | None = None
 
 
-class SmsApp:
+class SmsOutbox(SmsApp):
     """`send_sms` on a local outbox, with an optional real sender."""
 
     def __init__(

@@ -323,7 +323,9 @@ def parse_vcards(text: str) -> list[VCard]:
 
 def _fold(line: str, limit: int = 75) -> str:
     # Fold at `limit` octets without splitting a UTF-8 sequence; continuation lines start with a space.
-    pieces, current, size = [], [], 0
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
     for char in line:
         width = len(char.encode("utf-8"))
         budget = limit if not pieces else limit - 1

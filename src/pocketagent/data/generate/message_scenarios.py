@@ -5,7 +5,7 @@ See `scenarios.py` for what a scenario is; `builtin_scenarios.py` assembles the 
 
 from __future__ import annotations
 
-from pocketagent.data.generate import pools
+from pocketagent.data.generate.pools import load_pools
 from pocketagent.data.generate.scenarios import (
     append_note,
     create_note,
@@ -104,7 +104,7 @@ def email(scene: Scene) -> str:
                 f"can you make sure {people} {'gets' if len(group) == 1 else 'get'} {attach_words}? email it{cc_words}",
             ]
         return rng.choice(options)
-    words, context, subject = rng.choice(pools.EMAIL_TOPICS)
+    words, context, subject = rng.choice(load_pools().email_topics)
     scene.keep(context)
     b.call("compose_new_email", recipients, cc, subject, context, attachments)
     attached = f" and attach {attach_words}" if attachments else ""
@@ -142,7 +142,7 @@ def sms(scene: Scene) -> str:
                 f"make sure {people} {'gets' if len(group) == 1 else 'get'} {it}, text it",
             )
         )
-    message = rng.choice(pools.SMS_MESSAGES)
+    message = rng.choice(load_pools().sms_messages)
     scene.keep(message)
     b.call("send_sms", numbers, message)
     m = message
@@ -223,7 +223,7 @@ def reply(scene: Scene) -> str:
         return rng.choice(
             (f"reply with {attach_words} attached{cc_words}", f"answer this email and attach {attach_words}{cc_words}")
         )
-    context = rng.choice(pools.REPLY_CONTEXTS)
+    context = rng.choice(load_pools().reply_contexts)
     scene.keep(context)
     b.call("reply_to_email", cc, context, attachments)
     attached = f", attach {attach_words}" if attachments else ""
@@ -251,7 +251,7 @@ def forward(scene: Scene) -> str:
     cc_words, cc = _cc(scene, 0.25)
     note_words, note = "", ""
     if scene.chance(0.35):
-        note = rng.choice(pools.FORWARD_NOTES)
+        note = rng.choice(load_pools().forward_notes)
         scene.keep(note)
         note_words = rng.choice((f" with a note saying {note}", f", {note}", f' and add "{note}"'))
     b.call("forward_email", recipients, cc, note, attachments)
@@ -296,7 +296,7 @@ def save_to_note(scene: Scene) -> str:
     if carried is None:
         return append_note(scene) if scene.chance(0.5) else create_note(scene)
     ref, it, _subject = carried
-    name = rng.choice(pools.NOTE_NAMES)
+    name = rng.choice(load_pools().note_names)
     scene.keep(name)
     if scene.chance(0.5):
         folder_words, folder = folder_phrase(scene, 0.35)
@@ -369,7 +369,7 @@ def share_summary(scene: Scene) -> str:
     if by_text:
         b.call("send_sms", [b.phone_of(p) for p in group], summary)
         how = rng.choice(("text", "text it to", "send it by text to"))
-        options = (
+        options: tuple[str, ...] = (
             f"{people} {needs} the gist of {words} — summarize it and {how} {them}",
             f"{people} {has} read {words}. Summarize it and text {them} the summary",
             f"can you summarize {words}? {people} {needs} the key points, text them to {them}",

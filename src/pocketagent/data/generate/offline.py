@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pocketagent.data.checks import Conventions, ExampleChecker, Rejection
 from pocketagent.data.example import Example
@@ -30,6 +30,9 @@ from pocketagent.data.pipeline import DatasetRun, build_dataset
 from pocketagent.errors import ConfigError
 from pocketagent.tools.builtin import builtin_registry
 from pocketagent.tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult
 
 # (label, min actions, max actions, share)
 SHAPE_BUCKETS: tuple[tuple[str, int, int, float], ...] = (
@@ -148,7 +151,7 @@ def _worker_chunk(args: tuple[int, int, int]) -> list[Candidate]:
 
 def candidate_stream(
     generator: OfflineGenerator, seed: int, workers: int = 1, max_chunks: int = 100_000, chunk_size: int = CHUNK_SIZE
-) -> Iterator[Candidate]:
+) -> Generator[Candidate, None, None]:
     """All candidates in chunk order (so the same for any `workers`); stop iterating to stop.
 
     With `workers > 1`, chunks are made in a process pool, at most two per worker ahead of
@@ -168,7 +171,7 @@ def candidate_stream(
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     pool = context.Pool(workers)
     try:
-        pending: deque = deque()
+        pending: deque[AsyncResult[list[Candidate]]] = deque()
         next_index = 0
         while next_index < max_chunks or pending:
             while next_index < max_chunks and len(pending) < 2 * workers:

@@ -14,194 +14,69 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pocketagent.data.package_files import load_package_toml
 
 REGISTERS = ("neutral", "terse", "polite", "formal", "dictation", "casual")
 REGISTER_WEIGHTS = (22, 16, 19, 9, 13, 21)
 TYPO_RATE = 0.12
 # Share of multi-clause requests laid out as a structure (sentences, list, reversed order).
 STRUCTURE_RATE = 0.3
+# A phrase table is never empty: rendering draws from every one ("" entries weight "nothing added").
+Choices = Annotated[tuple[str, ...], Field(min_length=1)]
+
+
+class Phrases(BaseModel):
+    """The phrase tables of `phrases.toml` (shipped next to this module), typed; fields are its keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    imperative_verbs: frozenset[str]  # clauses starting with one can follow "could you" / "please"
+    polite_prefix: Choices
+    polite_suffix: Choices
+    formal_prefix: Choices
+    formal_suffix: Choices
+    dictation_prefix: Choices
+    dictation_suffix: Choices
+    casual_prefix: Choices
+    neutral_prefix: Choices
+    first_openers: Choices  # sentence openers of a request said as several sentences, by clause position
+    later_openers: Choices
+    last_openers: Choices
+    contractions: tuple[tuple[str, str], ...]  # (full form, contraction), tried in order
+    abbreviations: tuple[tuple[str, str], ...]  # (word, chat abbreviation)
+    connectors: Mapping[str, Choices]  # by register
+    misspellings: Mapping[str, Choices]  # common misspellings of a word
+
+    @field_validator("connectors")
+    @classmethod
+    def _every_register(cls, value: Mapping[str, Choices]) -> Mapping[str, Choices]:
+        if set(value) != set(REGISTERS):
+            raise ValueError(f"needs connectors for exactly the registers {', '.join(REGISTERS)}")
+        return value
+
+
+@cache
+def load_phrases() -> Phrases:
+    """The rendering phrase tables, read once from the packaged `phrases.toml`."""
+    return load_package_toml(Phrases, __package__ or "pocketagent.data.generate", "phrases.toml")
 
 
 def is_imperative(clause: str) -> bool:
     """Whether a clause starts with a command verb (so "could you" can precede it)."""
     first = clause.split(" ", 1)[0].lower().strip(",.:;!?")
-    return first in IMPERATIVE_VERBS
+    return first in load_phrases().imperative_verbs
 
 
-_CONNECTORS = {
-    "neutral": (
-        ", and ",
-        " and ",
-        ", then ",
-        ". Also ",
-        "; ",
-        ", also ",
-        ". Then ",
-        " — and ",
-        ". Also: ",
-        ". One more thing, ",
-    ),
-    "terse": (", ", "; ", " + ", ", and ", ". "),
-    "polite": (", and ", " and also ", ", and then ", ". Could you also ", ". Also, please ", ". One more thing, "),
-    "formal": (
-        ", and ",
-        ". Additionally, please ",
-        ". Furthermore, ",
-        ", and subsequently ",
-        "; in addition, ",
-        ". I would also like you to ",
-        ". Please also ",
-    ),
-    "dictation": (" and then ", " and uh ", " and also ", " then ", " oh and ", " and "),
-    "casual": (" and ", ", and ", " & ", " then ", ", also ", " plus ", " oh and ", " n ", " also "),
-}
-# Clauses that start with one of these verbs can follow "could you" / "please".
-IMPERATIVE_VERBS = frozenset(
-    [
-        "text",
-        "email",
-        "send",
-        "remind",
-        "set",
-        "schedule",
-        "add",
-        "put",
-        "make",
-        "create",
-        "jot",
-        "save",
-        "write",
-        "start",
-        "open",
-        "pull",
-        "show",
-        "find",
-        "map",
-        "forward",
-        "fwd",
-        "pass",
-        "reply",
-        "respond",
-        "answer",
-        "summarize",
-        "give",
-        "sum",
-        "get",
-        "book",
-        "block",
-        "pencil",
-        "invite",
-        "look",
-        "navigate",
-        "route",
-        "drive",
-        "walk",
-        "take",
-        "drop",
-        "shoot",
-        "compose",
-        "ping",
-        "message",
-        "let",
-        "tell",
-        "tack",
-        "append",
-        "update",
-        "bring",
-        "read",
-        "attach",
-        "mail",
-        "sms",
-        "ask",
-        "share",
-        "stick",
-        "nudge",
-        "boil",
-        "locate",
-        "note",
-        "loop",
-        "have",
-        "reach",
-        "hit",
-        "fire",
-    ]
-)
-_POLITE_PREFIX = (
-    "could you ",
-    "can you ",
-    "please ",
-    "would you please ",
-    "hey, can you ",
-    "I'd like you to ",
-    "could you please ",
-    "when you get a sec, can you ",
-    "hi! can you ",
-)
-_POLITE_SUFFIX = ("", "", " please", ", thanks", ", thank you!", " — thanks so much", ", if you can")
-_FORMAL_PREFIX = (
-    "Kindly ",
-    "I would like you to ",
-    "Please ",
-    "Would you kindly ",
-    "I'd be grateful if you could ",
-    "I would appreciate it if you could ",
-    "Could you please ",
-)
-_FORMAL_SUFFIX = ("", "", ". Thank you.", ". Many thanks.", ", thank you.", ". Much appreciated.")
-# Sentence openers for a request said as several sentences, by clause position.
-_FIRST_OPENERS = ("First, ", "First ", "To start, ", "")
-_LATER_OPENERS = ("Then ", "After that, ", "Also: ", "One more thing, ", "And ", "Next, ", "Also, ")
-_LAST_OPENERS = ("Finally, ", "Lastly, ", "And last, ", "Then ")
 # A later clause that points back ("text her too", "send it") cannot be said before its antecedent.
-_BACK_REFERENCE = re.compile(r"\b(her|him|them|it|both|everyone|all of them|too|that|the summary|the note)\b", re.I)
-_DICTATION_PREFIX = ("ok so ", "um ", "so ", "okay ", "alright so ", "hey so ", "uh ", "right so I need you to ", "")
-_DICTATION_SUFFIX = ("", "", " thanks", " yeah", " ok", " that's it")
-_CASUAL_PREFIX = ("", "", "", "hey ", "yo ", "quick one: ", "pls ", "ok ")
-_NEUTRAL_PREFIX = ("", "", "", "", "Quick one: ", "Before I forget: ", "Two things: ")
-
-_CONTRACT = (
-    ("I am ", "I'm "),
-    ("I will ", "I'll "),
-    ("do not ", "don't "),
-    ("it is ", "it's "),
-    ("what is ", "what's "),
-    ("where is ", "where's "),
-    ("cannot ", "can't "),
-    ("that is ", "that's "),
+_BACK_REFERENCE = re.compile(
+    r"\b(her|him|them|it|both|everyone|all of them|too|that|the summary|the note)\b", re.IGNORECASE
 )
-_ABBREVIATE = (
-    ("please", "pls"),
-    ("tomorrow", "tmrw"),
-    ("message", "msg"),
-    ("appointment", "appt"),
-    ("you", "u"),
-    ("thanks", "thx"),
-    ("with", "w/"),
-    ("about", "abt"),
-)
-_MISSPELL = {
-    "tomorrow": ("tommorow", "tomorow", "tommorrow"),
-    "calendar": ("calender", "calandar"),
-    "schedule": ("schedual", "shedule"),
-    "reminder": ("remider", "reminer"),
-    "address": ("adress", "addres"),
-    "meeting": ("meetign", "meting"),
-    "directions": ("directons", "diections"),
-    "summarize": ("summerize", "sumarize"),
-    "summary": ("summery", "sumary"),
-    "please": ("plese", "pleas"),
-    "forward": ("foward", "forwrad"),
-    "receipt": ("reciept",),
-    "restaurant": ("restaraunt",),
-    "definitely": ("definately",),
-    "tonight": ("tonite",),
-    "attach": ("attatch",),
-    "separate": ("seperate",),
-    "Wednesday": ("Wendesday", "Wednsday"),
-    "wednesday": ("wendesday",),
-    "February": ("Febuary",),
-    "email": ("emial", "emal"),
-}
 _KEYBOARD = dict(zip("qwertyuiopasdfghjklzxcvbnm", "wqeryuioppsdfghjklkxcvbnmn"))
 _WORD = re.compile(r"[A-Za-z][A-Za-z']+")
 
@@ -220,7 +95,7 @@ def protected_mask(text: str, protected: set[str]) -> list[bool]:
     return mask
 
 
-def _edit_words(text: str, protected: set[str], edit, rng: random.Random) -> str:
+def _edit_words(text: str, protected: set[str], edit: Callable[[str, random.Random], str], rng: random.Random) -> str:
     """Apply `edit(word, rng) -> word` to unprotected words."""
     mask = protected_mask(text, protected)
     out: list[str] = []
@@ -236,8 +111,9 @@ def _edit_words(text: str, protected: set[str], edit, rng: random.Random) -> str
 
 
 def _typo(word: str, rng: random.Random) -> str:
-    if word in _MISSPELL and rng.random() < 0.7:
-        return rng.choice(_MISSPELL[word])
+    phrases = load_phrases()
+    if word in phrases.misspellings and rng.random() < 0.7:
+        return rng.choice(phrases.misspellings[word])
     if len(word) < 4:
         return word
     i = rng.randrange(1, len(word) - 1)
@@ -253,11 +129,12 @@ def _typo(word: str, rng: random.Random) -> str:
 
 def add_typos(text: str, protected: set[str], rng: random.Random, count: int) -> str:
     """Misspell `count` unprotected words (common misspellings first, else a slipped key)."""
+    phrases = load_phrases()
     mask = protected_mask(text, protected)
     words = [m for m in _WORD.finditer(text) if not any(mask[m.start() : m.end()]) and len(m.group(0)) >= 4]
     if not words:
         return text
-    preferred = [m for m in words if m.group(0) in _MISSPELL]
+    preferred = [m for m in words if m.group(0) in phrases.misspellings]
     pool = preferred if preferred and rng.random() < 0.6 else words
     out = text
     # Edit from the end so earlier match positions stay valid.
@@ -281,8 +158,9 @@ def _unprotected_replace(text: str, old: str, choices: tuple[str, ...], protecte
 
 
 def _contract(text: str, protected: set[str]) -> str:
+    phrases = load_phrases()
     mask = protected_mask(text, protected)
-    for full, short in _CONTRACT:
+    for full, short in phrases.contractions:
         start = text.find(full)
         if start != -1 and not any(mask[start : start + len(full)]):
             return text[:start] + short + text[start + len(full) :]
@@ -290,7 +168,8 @@ def _contract(text: str, protected: set[str]) -> str:
 
 
 def _abbreviate(text: str, protected: set[str], rng: random.Random) -> str:
-    table = dict(_ABBREVIATE)
+    phrases = load_phrases()
+    table = dict(phrases.abbreviations)
     return _edit_words(text, protected, lambda w, r: table[w] if w in table and r.random() < 0.5 else w, rng)
 
 
@@ -308,6 +187,7 @@ def _terse(text: str, protected: set[str], rng: random.Random) -> str:
 
 def render_request(rng: random.Random, clauses: list[str], protected: set[str]) -> tuple[str, dict[str, str | bool]]:
     """One request from its clauses, in a sampled register; returns (text, {"register", "typos"})."""
+    phrases = load_phrases()
     register = rng.choices(REGISTERS, weights=REGISTER_WEIGHTS)[0]
     structured = None
     if len(clauses) > 1 and register not in ("dictation", "terse") and rng.random() < STRUCTURE_RATE:
@@ -316,9 +196,11 @@ def render_request(rng: random.Random, clauses: list[str], protected: set[str]) 
     if structured and register in ("polite", "formal"):
         text += rng.choice((" Thanks!", " Thank you.", " Thanks.", ""))
     elif register == "polite":
-        prefix = rng.choice(_POLITE_PREFIX) if is_imperative(clauses[0]) else rng.choice(("", "", "hi, ", "hey, "))
+        prefix = (
+            rng.choice(phrases.polite_prefix) if is_imperative(clauses[0]) else rng.choice(("", "", "hi, ", "hey, "))
+        )
         suffix = (
-            rng.choice(_POLITE_SUFFIX)
+            rng.choice(phrases.polite_suffix)
             if prefix.strip()
             else rng.choice((" please", ", thanks", ", thank you!", " — thanks!"))
         )
@@ -327,24 +209,24 @@ def render_request(rng: random.Random, clauses: list[str], protected: set[str]) 
         text = prefix + text + suffix
     elif register == "formal":
         greeting = rng.choice(("", "Hello, ", "Good morning. "))
-        prefix = rng.choice(_FORMAL_PREFIX) if is_imperative(clauses[0]) else greeting
+        prefix = rng.choice(phrases.formal_prefix) if is_imperative(clauses[0]) else greeting
         if prefix.startswith(("Would", "Could")):
             text = prefix + text + rng.choice(("?", "? Thank you.", "? Many thanks.", "."))
         else:
-            text = prefix + text + rng.choice(_FORMAL_SUFFIX)
+            text = prefix + text + rng.choice(phrases.formal_suffix)
     elif register == "dictation":
         text = (
-            rng.choice(_DICTATION_PREFIX)
+            rng.choice(phrases.dictation_prefix)
             + _unprotected_replace(text, ", ", (" ", ", ", " "), protected, rng)
-            + rng.choice(_DICTATION_SUFFIX)
+            + rng.choice(phrases.dictation_suffix)
         )
     elif register == "casual":
-        text = rng.choice(_CASUAL_PREFIX) + text
+        text = rng.choice(phrases.casual_prefix) + text
         if rng.random() < 0.3:  # people typing fast skip commas and apostrophes
             text = _unprotected_replace(text, ", ", (" ",), protected, rng)
             text = _unprotected_replace(text, "'", ("",), protected, rng)
     elif register == "neutral":
-        text = rng.choice(_NEUTRAL_PREFIX) + text
+        text = rng.choice(phrases.neutral_prefix) + text
     elif register == "terse":
         text = _terse(text, protected, rng)
     if rng.random() < 0.5:
@@ -360,9 +242,10 @@ def render_request(rng: random.Random, clauses: list[str], protected: set[str]) 
 
 def _join(rng: random.Random, register: str, clauses: list[str]) -> str:
     """Clauses joined in order with connectors of the register."""
+    phrases = load_phrases()
     text = clauses[0]
     for clause in clauses[1:]:
-        connector = rng.choice(_CONNECTORS[register])
+        connector = rng.choice(phrases.connectors[register])
         if connector.rstrip().endswith(("also", "please", "to")) and connector[:1] == "." and not is_imperative(clause):
             connector = ". Also, "
         if text[-1:] in "!?." and connector[:1] in ".,;":
@@ -382,6 +265,7 @@ def _structure(rng: random.Random, clauses: list[str]) -> str | None:
 
     Returns None when the sampled layout does not fit (a reversed clause that refers back).
     """
+    phrases = load_phrases()
     kind = rng.choice(("sentences", "sentences", "list", "reversed"))
     if kind == "reversed":
         if len(clauses) != 2 or _BACK_REFERENCE.search(clauses[1]) or not is_imperative(clauses[0]):
@@ -403,11 +287,11 @@ def _structure(rng: random.Random, clauses: list[str]) -> str | None:
     parts = []
     for i, clause in enumerate(clauses):
         if i == 0:
-            opener = rng.choice(_FIRST_OPENERS)
+            opener = rng.choice(phrases.first_openers)
         elif i == len(clauses) - 1 and len(clauses) > 2:
-            opener = rng.choice(_LAST_OPENERS)
+            opener = rng.choice(phrases.last_openers)
         else:
-            opener = rng.choice(_LATER_OPENERS)
+            opener = rng.choice(phrases.later_openers)
         parts.append(_sentence(opener + clause) if opener else _sentence(clause))
     return " ".join(parts)
 

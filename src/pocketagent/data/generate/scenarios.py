@@ -1,7 +1,7 @@
 """Scenarios for the 16 built-in tools: each writes one clause of a request and its plan steps.
 
 A scenario is a function `(scene) -> str`: it adds the actions the clause needs to
-`scene.builder` (following the argument conventions of ../shared/data/README.md) and returns
+`scene.builder` (following the argument conventions of data/handwritten-README.md) and returns
 the clause's words. A request is one or more clauses; `ScenarioSet` holds the scenarios and
 their weights, so a user tool set can bring its own (see `offline.OfflineGenerator`).
 This module has the kit (`ScenarioSet`, phrase helpers) and the app scenarios (maps, notes,
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from pocketagent.data.generate import pools
+from pocketagent.data.generate.pools import load_pools
 from pocketagent.data.generate.scene import Person, Produced, Scene, capitalized
 from pocketagent.data.generate.timeexpr import duration_phrase, fmt, sample_day, sample_when
 
@@ -39,15 +39,15 @@ class ScenarioSet:
 def file_phrase(scene: Scene) -> tuple[str, str]:
     """(words for a file, file_name argument)."""
     rng = scene.rng
-    name = rng.choice(pools.FILES)
+    name = rng.choice(load_pools().files)
     scene.keep(name)
     article = rng.choice(("the ", "the ", "my ", "", "that "))
-    return f"{article}{name}{rng.choice(pools.FILE_SUFFIXES)}", name
+    return f"{article}{name}{rng.choice(load_pools().file_suffixes)}", name
 
 
 def place_phrase(scene: Scene) -> tuple[str, str]:
     """(words for a place, location argument without a leading "the")."""
-    words = scene.rng.choice(pools.PLACES)
+    words = scene.rng.choice(load_pools().places)
     arg = words.removeprefix("the ")
     scene.keep(arg)
     return words, arg
@@ -56,7 +56,7 @@ def place_phrase(scene: Scene) -> tuple[str, str]:
 def folder_phrase(scene: Scene, p: float) -> tuple[str, str | None]:
     if not scene.chance(p):
         return "", None
-    folder = scene.rng.choice(pools.NOTE_FOLDERS)
+    folder = scene.rng.choice(load_pools().note_folders)
     scene.keep(folder)
     return scene.rng.choice(
         (f" in my {folder} folder", f" in {folder}", f" (in the {folder} folder)", f" in {folder} folder")
@@ -160,7 +160,7 @@ def show_map(scene: Scene) -> str:
 
 def create_note(scene: Scene) -> str:
     rng = scene.rng
-    name, content = rng.choice(pools.NOTE_NAMES), rng.choice(pools.NOTE_CONTENTS)
+    name, content = rng.choice(load_pools().note_names), rng.choice(load_pools().note_contents)
     folder_words, folder = folder_phrase(scene, 0.35)
     scene.keep(name, content)
     scene.builder.call("create_note", name, content, folder or "Notes")
@@ -187,7 +187,7 @@ def create_note(scene: Scene) -> str:
 
 def open_note(scene: Scene) -> str:
     rng = scene.rng
-    name = rng.choice(pools.NOTE_NAMES)
+    name = rng.choice(load_pools().note_names)
     folder_words, folder = folder_phrase(scene, 0.2)
     scene.keep(name)
     scene.builder.call("open_note", name, folder or "")
@@ -207,7 +207,7 @@ def open_note(scene: Scene) -> str:
 
 def append_note(scene: Scene) -> str:
     rng = scene.rng
-    name, content = rng.choice(pools.NOTE_NAMES), rng.choice(pools.NOTE_CONTENTS)
+    name, content = rng.choice(load_pools().note_names), rng.choice(load_pools().note_contents)
     folder_words, folder = folder_phrase(scene, 0.2)
     scene.keep(name, content)
     scene.builder.call("append_note_content", name, content, folder or "")
@@ -236,11 +236,11 @@ def append_note(scene: Scene) -> str:
 
 def reminder(scene: Scene) -> str:
     rng = scene.rng
-    task = rng.choice(pools.REMINDER_TASKS)
+    task = rng.choice(load_pools().reminder_tasks)
     scene.keep(task)
     list_words, list_name = "", ""
     if scene.chance(0.15):
-        list_name = rng.choice(pools.REMINDER_LISTS)
+        list_name = rng.choice(load_pools().reminder_lists)
         scene.keep(list_name)
         list_words = rng.choice((f" on my {list_name} list", f" in {list_name}", f" to the {list_name} list"))
     priority, prio_words = rng.choices(((0, ""), (1, "high"), (5, "medium"), (9, "low")), weights=(80, 10, 5, 5))[0]
@@ -307,7 +307,7 @@ def reminder(scene: Scene) -> str:
 
 def calendar_event(scene: Scene) -> str:
     rng, b = scene.rng, scene.builder
-    event = rng.choice(pools.EVENTS)
+    event = rng.choice(load_pools().events)
     scene.keep(event)
     when = sample_when(rng, scene.now, allow_range=True)
     duration_words = ""
@@ -323,7 +323,7 @@ def calendar_event(scene: Scene) -> str:
         place_words = f" at {words}"
     cal_words, calendar = "", None
     if scene.chance(0.2):
-        calendar = rng.choice(pools.CALENDARS)
+        calendar = rng.choice(load_pools().calendars)
         scene.keep(calendar)
         cal_words = rng.choice(
             (f" on my {calendar} calendar", f" in the {calendar} calendar", f" ({calendar} calendar)")
@@ -390,7 +390,7 @@ def _meeting_first(scene: Scene, group: list[Person], people: str, event: str, w
 def zoom_meeting(scene: Scene) -> str:
     """A Zoom link, optionally put on the calendar (link as location) and sent to the people."""
     rng, b = scene.rng, scene.builder
-    topic = rng.choice(pools.MEETING_TOPICS)
+    topic = rng.choice(load_pools().meeting_topics)
     scene.keep(topic)
     when = sample_when(rng, scene.now)
     minutes, dur_words = 60, ""
@@ -420,7 +420,7 @@ def zoom_meeting(scene: Scene) -> str:
     if not scene.small and scene.chance(0.45):
         cal_words, calendar = "", None
         if scene.chance(0.3):
-            calendar = rng.choice(pools.CALENDARS)
+            calendar = rng.choice(load_pools().calendars)
             scene.keep(calendar)
             cal_words = f" {calendar}"
         end = when.start + timedelta(minutes=minutes)

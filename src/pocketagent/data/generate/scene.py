@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pocketagent.data.generate import pools
-from pocketagent.plan.language import JOIN, Action, Plan, Value
+from pocketagent.data.generate.pools import load_pools
+from pocketagent.plan.language import JOIN, Action, Plan, Scalar, Value
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,14 @@ class Produced:
     subject: str
 
 
+def _plan_value(arg: Value | list[str]) -> Value:
+    # A list of addresses is a `list[str]`; the plan holds it as a list of scalars (a copy).
+    if isinstance(arg, list):
+        items: list[Scalar] = list(arg)
+        return items
+    return arg
+
+
 class PlanBuilder:
     """Appends actions and hands back `$N` references; repeated lookups of the same thing are shared."""
 
@@ -60,9 +68,9 @@ class PlanBuilder:
     def __len__(self) -> int:
         return len(self.actions)
 
-    def call(self, tool: str, *args: Value) -> str:
+    def call(self, tool: str, *args: Value | list[str]) -> str:
         """Add an action; return the reference to its result."""
-        self.actions.append((tool, args))
+        self.actions.append((tool, tuple(_plan_value(a) for a in args)))
         return f"${len(self.actions)}"
 
     def once(self, tool: str, *args: str) -> str:
@@ -110,14 +118,14 @@ class Scene:
 
     def new_people(self, n: int, literal: str = "", literal_p: float = 0.0) -> list[Person]:
         """`n` people not yet in this request; some may be literal addresses (`literal` = "email"/"phone")."""
-        rng = self.rng
+        rng, pools = self.rng, load_pools()
         chosen: list[Person] = []
         for _ in range(n):
             if literal and rng.random() < literal_p:
                 if literal == "email":
-                    person = Person(email=rng.choice(pools.EMAIL_ADDRESSES))
+                    person = Person(email=rng.choice(pools.email_addresses))
                 else:
-                    person = Person(phone=rng.choice(pools.PHONE_NUMBERS), owner=rng.choice(pools.LITERAL_OWNERS))
+                    person = Person(phone=rng.choice(pools.phone_numbers), owner=rng.choice(pools.literal_owners))
                 if person.email in self.used_names or person.phone in self.used_names:
                     continue
                 self.used_names.add(person.email or person.phone)
@@ -125,7 +133,7 @@ class Scene:
                 chosen.append(person)
                 continue
             for _attempt in range(10):
-                name, pronoun = rng.choice(pools.PEOPLE)
+                name, pronoun = rng.choice(pools.people)
                 if name not in self.used_names and not any(name in u or u in name for u in self.used_names):
                     break
             self.used_names.add(name)

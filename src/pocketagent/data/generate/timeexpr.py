@@ -1,6 +1,6 @@
 """Spoken date/time expressions and their resolution against `now`.
 
-Resolution follows ../shared/data/README.md exactly, because the strict metric compares dates:
+Resolution follows data/handwritten-README.md exactly, because the strict metric compares dates:
 "tomorrow" = now + 1 day; a bare or "this" weekday = its next occurrence strictly after today;
 "next <weekday>" = that weekday in the following Mon-Sun week; clock hours 1-7 without am/pm are
 pm, 8-11 are am, noon = 12:00; "tonight at 8" = 20:00; "in 2 hours" = now + 2 h; events last

@@ -19,6 +19,9 @@ logs go to stderr.
 The served tools never include those of `mcp_servers`: proxying them would make pocketagent a
 gateway for servers it does not own, and a config that lists `pocketagent mcp` itself would
 start copies of itself without end.
+
+Layering: this side builds an agent, so it sits above `agent` (next to `server`); the other
+direction, external servers' tools as plan tools, is `mcp_client.py`, below `agent`.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from pocketagent.cli.datagen import register
 from pocketagent.data.checks import DatasetChecker, ExampleChecker
 from pocketagent.data.formats import read_jsonl
-from pocketagent.data.generate import llm as gen
 from pocketagent.data.splits import GenerationError
+from pocketagent.datagen import teacher as gen
 from pocketagent.errors import BackendError
 from pocketagent.plan.language import END_OF_PLAN
 from pocketagent.tools.builtin import builtin_registry

@@ -19,6 +19,9 @@ Side effects: a tool counts as read-only only if the server marks it so (`readOn
 `dry_run` does not call the others. A server that cannot be started, or does not answer within
 its `startup_timeout_s`, is a `McpServerError` naming it and saying why (with the last line it wrote to
 stderr); `add_mcp_tools` logs it as a warning and goes on without that server's tools.
+
+Layering: `agent/build.py` calls `add_mcp_tools`, so this module sits below `agent` and needs only
+the tool registry; serving our tools over MCP is `mcp_server.py`, above `agent`.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any, TextIO
 
 import anyio
 import mcp.types as types
@@ -58,12 +61,12 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
-def _last_line(stream: IO[bytes]) -> str:
+def _last_line(stream: TextIO) -> str:
     """The last non-empty line a server wrote to stderr (why it exited, usually)."""
     try:
         stream.flush()
         stream.seek(0)
-        lines = [line.strip() for line in stream.read().decode("utf-8", "replace").splitlines() if line.strip()]
+        lines = [line.strip() for line in stream.read().splitlines() if line.strip()]
     except (OSError, ValueError):
         return ""
     return lines[-1][:300] if lines else ""
@@ -89,7 +92,7 @@ class _Connection:
     """One server's session, owned by a task on the connections' loop."""
 
     config: McpServerConfig
-    errlog: IO[bytes]
+    errlog: TextIO  # the server's stderr, a temporary file (read back as UTF-8, bad bytes replaced)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     session: ClientSession | None = None
     owner: concurrent.futures.Future[None] | None = None
@@ -128,7 +131,8 @@ class McpConnections:
         for config in configs:
             if self._closed:
                 raise RuntimeError("these MCP connections are closed")
-            connection = _Connection(config, tempfile.TemporaryFile())  # noqa: SIM115 — closed in _stop()
+            errlog = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115 — closed in _stop()
+            connection = _Connection(config, errlog)
             ready: concurrent.futures.Future[list[types.Tool]] = concurrent.futures.Future()
             connection.owner = asyncio.run_coroutine_threadsafe(self._own(connection, ready), self._loop)
             self._connections[config.name] = connection

@@ -17,13 +17,13 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from pocketagent.data.generate.llm import GenerationJob, Reply, build_messages, job_options, request_reply
+from pocketagent.datagen.teacher import GenerationJob, Reply, build_messages, job_options, request_reply
 from pocketagent.errors import ConfigError, PocketAgentError
 from pocketagent.llm import create_backend
 from pocketagent.llm.base import GenerationOptions, LLMBackend, Message
@@ -109,7 +109,7 @@ def run_ray(
     address: str | None = None,
     batch_size: int = 1,
     num_cpus: int | None = None,
-) -> Iterator[Reply]:
+) -> Generator[Reply, None, None]:
     """Replies in job order from a Ray Data pipeline; starts (and stops) a local Ray unless one is running.
 
     `endpoint_settings` are `Settings` with `backend="openai"`, one per endpoint.

@@ -9,7 +9,7 @@ leakage); seed requests count as already seen, so copies of them are duplicates.
 
 Requests go through the LLM backend layer (`create_backend`, an OpenAI-compatible endpoint),
 either from a local thread pool (`run_threaded`) or as a Ray Data pipeline
-(`pocketagent.data.generate.ray_runner`). Both yield `Reply`s in job order, so the checks
+(`pocketagent.datagen.ray_runner`). Both yield `Reply`s in job order, so the checks
 see candidates in the same order whichever runner made them.
 """
 
@@ -19,7 +19,7 @@ import random
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -252,7 +252,7 @@ def run_threaded(
     options: GenerationOptions,
     workers: int = 1,
     grammar: bool = False,
-) -> Iterator[Reply]:
+) -> Generator[Reply, None, None]:
     """Replies in job order, `workers` requests in flight; job i goes to `backends[job.endpoint]`."""
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="datagen-llm") as pool:
         pending: deque[Future[Reply]] = deque()
