@@ -118,6 +118,9 @@ def test_a_meeting_without_a_name_is_named_for_its_people() -> None:
     # A real topic stays.
     titled = plan.replace('link("Work"', 'link("Roadmap review"')
     assert _checks(request.replace("zoom", "roadmap review zoom"), titled)[2][1][0] == "Roadmap review"
+    # A name the request itself gives the meeting stays, even one made of such words.
+    family = "zoom for the family call sunday 6pm with Farah and Jonas, put it on the Family calendar"
+    assert _checks(family, plan.replace('link("Work"', 'link("Family call"'))[2][1][0] == "Family call"
 
 
 def test_each_action_gets_the_weekday_said_next_to_it() -> None:
@@ -148,3 +151,7 @@ def test_an_email_that_sends_a_file_waits_for_the_file() -> None:
         guard = PlanGuard(about, NOW, builtin_registry())
         compose = parse_plan('1. compose_new_email(["mo@x.org"], [], "Re", "", [])\n2. join()<END_OF_PLAN>').tool_actions[0]
         assert guard.check(compose).verdict is not Verdict.SKIP
+    # Forwarding sends the email at hand with its own attachments.
+    guard = PlanGuard("send this email on to receipts@expensify.com, it's a lunch receipt", NOW, builtin_registry())
+    forward = parse_plan('1. forward_email(["receipts@expensify.com"], [], "lunch receipt", [])\n2. join()<END_OF_PLAN>')
+    assert guard.check(forward.tool_actions[0]).verdict is Verdict.ACCEPT

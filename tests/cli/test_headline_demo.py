@@ -78,4 +78,5 @@ def test_demo_run_drafts_the_email_and_creates_the_event_on_the_coming_friday(tm
     assert "sid" in draft["To"].lower() and "nick" in draft["To"].lower()
     friday = coming_friday_at_3(now)
     events = "".join(p.read_text(encoding="utf-8") for p in (home / "calendars").rglob("*.ics"))
-    assert f"DTSTART:{friday:%Y%m%dT%H%M%S}" in events or f"{friday:%Y%m%dT%H%M%S}" in events
+    done = [(step.get("tool"), step.get("args")) for step in summary["actions"]]
+    assert f"{friday:%Y%m%dT%H%M%S}" in events, f"no event on {friday}; the run did {done}"

@@ -66,7 +66,8 @@ _SENDS_A_FILE = re.compile(
 )
 # Between "email" and the file: words that make the file what the email is about, not what it sends.
 _ABOUT = re.compile(r"\b(?:that|saying|asking|ask|about|if|whether|to|re|regarding|on)\b", re.IGNORECASE)
-_ATTACHING_TOOLS = frozenset({"compose_new_email", "reply_to_email", "forward_email"})
+# Forwarding sends the email at hand with its own attachments: only new mail and replies attach.
+_ATTACHING_TOOLS = frozenset({"compose_new_email", "reply_to_email"})
 # Words that name when or where a meeting is, never what it is about.
 _NOT_A_TOPIC = frozenset(
     "today tonight tomorrow monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs "
@@ -224,6 +225,8 @@ class SaidPeople:
         if not isinstance(title, str) or REFERENCE.search(title):
             return action, ""
         words = normalize_name(title).split()
+        if len(words) > 1 and f" {' '.join(words)} " in f" {normalize_name(self.request)} ":
+            return action, ""  # the request's own name for it ("the family call")
         people = self._invited(action)
         person_words = {word for name in people for word in normalize_name(name).split()}
         if not people or not words or not all(word in _NOT_A_TOPIC or word in person_words for word in words):
