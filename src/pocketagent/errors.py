@@ -42,10 +42,11 @@ class UnknownToolError(ModelFixableError):
         self.name = name
         hint = ""
         if known:
-            import difflib
+            from rapidfuzz import process
+            from rapidfuzz.distance import Indel
 
-            close = difflib.get_close_matches(name, known, n=1)
-            if close:
+            close = process.extractOne(name, known, scorer=Indel.normalized_similarity, score_cutoff=0.6)
+            if close is not None:
                 hint = f"; did you mean {close[0]!r}?"
         super().__init__(f"unknown tool {name!r}{hint}")
 
@@ -77,6 +78,10 @@ class BackendError(PocketAgentError):
 
 class ModelNotFoundError(BackendError):
     """A model file or packaged model that does not exist."""
+
+
+class DataFormatError(PocketAgentError):
+    """A dataset file or record that is not an example; the message starts with ``file:line:`` when read from a file."""
 
 
 class PackageDataError(PocketAgentError):

@@ -20,28 +20,16 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from pocketagent import paths
 from pocketagent.errors import ConfigError
+from pocketagent.paths import default_config_path
+from pocketagent.timefmt import NOW_FORMAT, NOW_FORMAT_HINT
 
-NOW_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Never shown by `pocketagent config`; set them in the environment (POCKETAGENT_SMTP_PASSWORD, ...).
 SECRET_SETTINGS = (
     "openai_api_key", "dav_password", "smtp_password", "zoom_access_token", "zoom_client_secret", "api_token",
 )
 SECRET_MASK = "********"
-
-
-def _xdg(var: str, fallback: str) -> Path:
-    return Path(os.environ.get(var) or Path.home() / fallback)
-
-
-def default_config_path() -> Path:
-    """Where the config file is read from unless `POCKETAGENT_CONFIG` says otherwise."""
-    explicit = os.environ.get("POCKETAGENT_CONFIG")
-    return Path(explicit) if explicit else _xdg("XDG_CONFIG_HOME", ".config") / "pocketagent" / "config.toml"
-
-
-def default_home() -> Path:
-    return _xdg("XDG_DATA_HOME", ".local/share") / "pocketagent"
 
 
 def available_cores() -> int:
@@ -78,7 +66,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POCKETAGENT_", extra="forbid", validate_default=True)
 
     # Where the user's data lives (contacts, calendars, notes, mail, files).
-    home: Path = Field(default_factory=default_home)
+    home: Path = Field(default_factory=paths.data_dir)
 
     # LLM backend
     backend: str = Field("llamacpp", description="LLM backend: llamacpp (in-process) or openai (any compatible server)")
@@ -105,7 +93,7 @@ class Settings(BaseSettings):
     openai_grammar: bool = Field(False, description="send the GBNF grammar to the server (llama.cpp server supports it)")
     request_timeout_s: float = Field(120.0, gt=0)
     prompt_cache_dir: Path | None = Field(
-        default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "pocketagent" / "kv",
+        default_factory=lambda: paths.cache_dir() / "kv",
         description='on-disk KV cache of the fixed prompt prefix (llamacpp backend); "" disables it',
     )
 
@@ -155,6 +143,12 @@ class Settings(BaseSettings):
 
     # Your data: which backend each app uses (see the README, "Your data")
     contacts_backend: str = Field("local", description="local (vCard files) | carddav | macos")
+    phone_region: str = Field(
+        "US",
+        min_length=2,
+        max_length=2,
+        description="country (ISO 3166 code) of phone numbers written without +country code, for matching numbers",
+    )
     calendar_backend: str = Field("local", description="local (.ics files) | caldav | macos")
     reminders_backend: str = Field("local", description="local (.ics files) | caldav | macos")
     notes_backend: str = Field("local", description="local (Markdown files) | macos")
@@ -226,7 +220,7 @@ class Settings(BaseSettings):
             try:
                 return datetime.strptime(value.strip(), NOW_FORMAT)
             except ValueError:
-                raise ValueError(f"expected 'YYYY-MM-DD HH:MM:SS', got {value!r}") from None
+                raise ValueError(f"expected {NOW_FORMAT_HINT!r}, got {value!r}") from None
         return value or None
 
     @field_validator("mcp_servers")

@@ -1,7 +1,8 @@
 """Text folding shared by the layers: the comparison form of a name.
 
 Both the plan guard ("does the request name this person?") and the local backends' fuzzy
-matching compare names this way; it lives here so the agent layer does not import a backend.
+matching compare names this way, as do the dataset checks and near-duplicate filter; it lives
+in the bottom layer so every layer folds accents the same way (one `_FOLD` table).
 """
 
 from __future__ import annotations
@@ -31,11 +32,21 @@ _FOLD = str.maketrans(
 )
 
 
+def fold_accents(text: str) -> str:
+    """Case-folded, accent-free form with punctuation kept: "Łukasz Zoë-Ann" -> "lukasz zoe-ann".
+
+    Letters NFKD does not decompose (ø, ł, ß, æ, ...) are spelled out by `_FOLD`. Decomposing
+    both before and after case folding matters: either step can expose the other's input
+    ("Ǿ" decomposes to "Ø" + accent; casefold turns some letters into a base + accent).
+    """
+    text = unicodedata.normalize("NFKD", text).translate(_FOLD)
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
 def normalize_name(text: str) -> str:
     """Lower-case, accent-free, punctuation-free form of a name, for comparisons."""
-    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = re.sub(r"['’ʼ`]", "", text)
+    text = re.sub(r"['’ʼ`]", "", fold_accents(text))
     return " ".join(re.sub(r"[\W_]+", " ", text).split())
 
 

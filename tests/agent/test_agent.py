@@ -5,52 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 
+from fakes import ScriptedLLM
 from pocketagent.agent.agent import Agent, AgentConfig, collect
 from pocketagent.agent.events import ActionPlanned, ActionStarted, FinalAnswer, PlanReady, Replanning
 from pocketagent.agent.planner import Planner, PlannerConfig
 from pocketagent.errors import PlanParseError
-from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
+from pocketagent.llm.base import LLMBackend
 from pocketagent.plan import parse_plan
 from pocketagent.plan.language import Action
 from pocketagent.tools import ToolContext, builtin_registry, recording_apps
 
 NOW = datetime(2026, 11, 23, 10, 0, 0)
-
-
-class ScriptedBackend(LLMBackend):
-    """Streams fixed replies chunk by chunk. Tests the loop's wiring, not plan quality.
-
-    `hold` makes the stream wait (up to 10 s) before its last chunk until the event is set,
-    which proves that an action started while the plan was still being written.
-    """
-
-    name = "scripted"
-
-    def __init__(self, replies: list[str], hold: threading.Event | None = None) -> None:
-        self.replies = list(replies)
-        self.hold = hold
-        self.prompts: list[list[Message]] = []
-
-    @property
-    def model_name(self) -> str:
-        return "scripted"
-
-    def stream(
-        self, messages: list[Message], options: GenerationOptions = GenerationOptions(), cancel: CancelToken | None = None
-    ) -> Iterator[Chunk]:
-        self.prompts.append(messages)
-        text = self.replies.pop(0)
-        pieces = [text[i : i + 7] for i in range(0, len(text), 7)]
-        for index, piece in enumerate(pieces):
-            if index == len(pieces) - 1 and self.hold is not None:
-                self.hold.wait(10)
-            yield Chunk(piece)
-        yield Chunk("", Usage(prompt_tokens=10, completion_tokens=len(pieces)))
 
 
 def make_agent(backend: LLMBackend, max_replans: int = 1, apps=None) -> Agent:
@@ -76,7 +45,7 @@ def test_actions_are_dispatched_before_the_plan_is_finished():
             return original(name)
 
     apps.contacts = Signalling()
-    backend = ScriptedBackend(
+    backend = ScriptedLLM(
         ['1. get_phone_number("Ana")\n2. send_sms(["$1"], "running late")\n3. join()<END_OF_PLAN>'], hold=started
     )
     summary, events = run(make_agent(backend, apps=apps), "text Ana I'm running late")
@@ -88,7 +57,7 @@ def test_actions_are_dispatched_before_the_plan_is_finished():
 
 
 def test_model_fixable_error_triggers_one_replan_with_the_error_in_the_prompt():
-    backend = ScriptedBackend(
+    backend = ScriptedLLM(
         [
             '1. get_phone_number("Ana", "extra")\n2. join()<END_OF_PLAN>',
             '1. get_phone_number("Ana")\n2. join()<END_OF_PLAN>',
@@ -102,7 +71,7 @@ def test_model_fixable_error_triggers_one_replan_with_the_error_in_the_prompt():
 
 
 def test_unparsable_plan_replans_then_gives_a_clear_answer():
-    backend = ScriptedBackend(["I cannot do that", "still no plan"])
+    backend = ScriptedLLM(["I cannot do that", "still no plan"])
     summary, events = run(make_agent(backend), "do something")
     answer = [e for e in events if isinstance(e, FinalAnswer)][-1]
     assert not answer.ok and "could not make a valid plan" in answer.answer
@@ -112,7 +81,7 @@ def test_unparsable_plan_replans_then_gives_a_clear_answer():
 
 def test_replan_does_not_repeat_side_effects_that_succeeded():
     apps = recording_apps()
-    backend = ScriptedBackend(
+    backend = ScriptedLLM(
         [
             '1. create_note("Trip", "pack", "Notes")\n2. send_sms(["Ana"], 5)\n3. join()<END_OF_PLAN>',
             '1. create_note("Trip", "pack", "Notes")\n2. send_sms(["+1 555 0100"], "hi")\n3. join()<END_OF_PLAN>',
@@ -132,7 +101,7 @@ def test_runtime_tool_failure_finishes_with_a_clear_answer_without_replanning():
 
     apps = recording_apps()
     apps.contacts = NoContacts()
-    backend = ScriptedBackend(['1. get_email_address("Zed")\n2. compose_new_email(["$1"], [], "Hi", "", [])\n3. join()'])
+    backend = ScriptedLLM(['1. get_email_address("Zed")\n2. compose_new_email(["$1"], [], "Hi", "", [])\n3. join()'])
     summary, events = run(make_agent(backend, apps=apps), "email Zed")
     assert not any(isinstance(e, Replanning) for e in events)
     data = summary.to_dict()
@@ -177,7 +146,7 @@ LOOP = "\n".join(f'{i}. get_email_address("Sid")' for i in range(1, 21))
 
 
 def test_planner_cuts_a_runaway_plan_and_dispatches_each_call_once() -> None:
-    backend = ScriptedBackend([LOOP + "\n21. join()<END_OF_PLAN>"])
+    backend = ScriptedLLM([LOOP + "\n21. join()<END_OF_PLAN>"])
     planner = Planner(backend, builtin_registry(), PlannerConfig(grammar=False))
     dispatched: list[Action] = []
     ready = asyncio.run(planner.stream_plan("email Sid", NOW, lambda e: None, dispatched.append))
@@ -187,7 +156,7 @@ def test_planner_cuts_a_runaway_plan_and_dispatches_each_call_once() -> None:
 
 
 def test_runaway_that_never_ends_still_gives_a_plan() -> None:
-    backend = ScriptedBackend([LOOP])  # no join: cut by the token limit in real life
+    backend = ScriptedLLM([LOOP])  # no join: cut by the token limit in real life
     planner = Planner(backend, builtin_registry(), PlannerConfig(grammar=False))
     ready = planner.plan("email Sid", NOW)
     assert ready.plan is not None and len(ready.plan.tool_actions) == 1
@@ -195,7 +164,7 @@ def test_runaway_that_never_ends_still_gives_a_plan() -> None:
 
 def test_past_date_replans_once_with_the_error_shown_and_never_runs_the_wrong_date() -> None:
     apps = recording_apps()
-    backend = ScriptedBackend(
+    backend = ScriptedLLM(
         [
             '1. create_reminder("Call mom", "2026-11-20 18:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>',
             '1. create_reminder("Call mom", "2026-11-27 18:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>',
@@ -217,13 +186,13 @@ def test_past_date_replans_once_with_the_error_shown_and_never_runs_the_wrong_da
 def test_planner_plan_replans_for_evaluation_too_and_repairs_on_the_last_attempt():
     wrong = '1. create_reminder("Call mom", "2026-11-20 18:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>'
     right = '1. create_reminder("Call mom", "2026-11-27 19:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>'
-    backend = ScriptedBackend([wrong, right])
+    backend = ScriptedLLM([wrong, right])
     planner = Planner(backend, builtin_registry(), PlannerConfig(grammar=False))
     ready = planner.plan("remind me on the 27th at 7 to call mom", NOW, replans=1)
     assert len(backend.prompts) == 2 and "is in the past" in backend.prompts[1][-1].content
     assert ready.plan is not None and ready.plan.tool_actions[0].args[1] == "2026-11-27 19:00:00"
     # No replan left (or the replan erred again): last week's Friday becomes the coming one, not a dead end.
-    backend.replies = [wrong]
+    backend.reply = [wrong]
     ready = planner.plan("remind me on the 27th at 6 to call mom", NOW, replans=0)
     assert ready.plan is not None and ready.plan.tool_actions[0].args[1] == "2026-11-27 18:00:00"
 
@@ -241,7 +210,7 @@ class HostileNotes:
 def test_text_a_tool_read_reaches_a_replan_quoted_and_cannot_add_recipients_or_attachments():
     apps = recording_apps()
     apps.notes = HostileNotes()  # type: ignore[misc]
-    backend = ScriptedBackend(
+    backend = ScriptedLLM(
         [
             # The first plan fails (a bad argument), so the note's text is shown to the replan.
             '1. open_note("Trip", "")\n2. send_sms(["Ana"], 5)\n3. join()<END_OF_PLAN>',
@@ -284,7 +253,7 @@ def test_a_plugin_tool_reads_the_request_and_extras_of_its_own_run():
 
     registry = builtin_registry()
     registry.register(who_asked)
-    backend = ScriptedBackend(
+    backend = ScriptedLLM(
         [
             "1. who_asked(5)\n2. join()<END_OF_PLAN>",  # a wrong argument type: replanned
             '1. who_asked("sync")\n2. join()<END_OF_PLAN>',
@@ -303,7 +272,7 @@ def test_a_plugin_tool_reads_the_request_and_extras_of_its_own_run():
             collect(agent.run("the first request", NOW)), collect(agent.run("the second request", NOW))
         )
 
-    backend.replies = ['1. who_asked("a")\n2. join()<END_OF_PLAN>', '1. who_asked("b")\n2. join()<END_OF_PLAN>']
+    backend.reply = ['1. who_asked("a")\n2. join()<END_OF_PLAN>', '1. who_asked("b")\n2. join()<END_OF_PLAN>']
     results = sorted(next(iter(s.actions.values()))["result"] for s in asyncio.run(two_runs()))
     assert results == [
         "the first request | 2026-11-23 10:00 | attempt 0 | blue",

@@ -19,6 +19,8 @@ import pytest
 
 from pocketagent.backends.local.contacts import LocalContacts
 
+pytestmark = pytest.mark.slow  # runs every pair of tools in parallel
+
 
 @pytest.fixture(scope="module")
 def bench(load_benchmark) -> ModuleType:  # type: ignore[no-untyped-def]

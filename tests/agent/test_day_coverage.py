@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
+from fakes import ScriptedLLM
 from pocketagent.agent.plan_guard import dated_tools, unplaced_day
 from pocketagent.agent.planner import Planner, PlannerConfig
-from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
 from pocketagent.plan.language import parse_plan
 from pocketagent.tools import builtin_registry
 
@@ -20,29 +19,6 @@ EMAIL_ONLY = """1. open_and_get_file_path("budget.pdf")
 5. compose_new_email(["$3", "$4"], [], "Budget summary", "$2", [])
 6. join()<END_OF_PLAN>"""
 EVENT = 'create_calendar_event("Review", "2026-12-04 15:00:00", "2026-12-04 16:00:00", "", [], "", None)\n7. join()<END_OF_PLAN>'
-
-
-class RecordingBackend(LLMBackend):
-    """Streams fixed replies and records the options of each call (grammar, prefill)."""
-
-    name = "recording"
-
-    def __init__(self, replies: list[str]) -> None:
-        self.replies = list(replies)
-        self.calls: list[GenerationOptions] = []
-
-    @property
-    def model_name(self) -> str:
-        return "recording"
-
-    def stream(
-        self, messages: list[Message], options: GenerationOptions = GenerationOptions(), cancel: CancelToken | None = None
-    ) -> Iterator[Chunk]:
-        self.calls.append(options)
-        text = self.replies.pop(0)
-        for start in range(0, len(text), 9):
-            yield Chunk(text[start : start + 9])
-        yield Chunk("", Usage(prompt_tokens=10, completion_tokens=len(text) // 4))
 
 
 def actions(text: str):  # type: ignore[no-untyped-def]
@@ -69,13 +45,13 @@ def test_dated_tools_are_the_ones_taking_a_moment() -> None:
 
 
 def test_the_planner_continues_a_plan_that_dropped_the_dated_clause() -> None:
-    backend = RecordingBackend([EMAIL_ONLY, EVENT])
+    backend = ScriptedLLM([EMAIL_ONLY, EVENT])
     planner = Planner(backend, builtin_registry(), PlannerConfig(prompt_style="compact"))
     ready = planner.plan(HEADLINE, MONDAY)
     assert ready.error is None and ready.plan is not None
     assert [a.tool for a in ready.plan.tool_actions][-2:] == ["compose_new_email", "create_calendar_event"]
     assert ready.plan.tool_actions[-1].args[1] == "2026-12-04 15:00:00"
-    first, second = backend.calls
+    first, second = backend.options
     assert first.prefill == "" and second.prefill.endswith('"$2", [])\n6. ') and second.prefill.startswith("1. open_and")
     # The continuation must write a dated call first: its grammar starts there.
     assert second.grammar is not None and second.grammar.startswith(
@@ -85,15 +61,15 @@ def test_the_planner_continues_a_plan_that_dropped_the_dated_clause() -> None:
 
 def test_a_plan_that_places_its_day_is_not_continued() -> None:
     plan = EMAIL_ONLY.replace("6. join()", "6. " + EVENT)
-    backend = RecordingBackend([plan])
+    backend = ScriptedLLM([plan])
     ready = Planner(backend, builtin_registry(), PlannerConfig(prompt_style="compact")).plan(HEADLINE, MONDAY)
-    assert ready.plan is not None and len(backend.calls) == 1
+    assert ready.plan is not None and len(backend.options) == 1
 
 
 def test_without_a_grammar_there_is_no_continuation() -> None:
-    backend = RecordingBackend([EMAIL_ONLY])
+    backend = ScriptedLLM([EMAIL_ONLY])
     ready = Planner(backend, builtin_registry(), PlannerConfig(grammar=False)).plan(HEADLINE, MONDAY)
-    assert ready.plan is not None and len(ready.plan.tool_actions) == 5 and len(backend.calls) == 1
+    assert ready.plan is not None and len(ready.plan.tool_actions) == 5 and len(backend.options) == 1
 
 
 def test_a_skipped_phone_lookup_makes_the_model_write_the_text_in_its_place() -> None:
@@ -105,7 +81,7 @@ def test_a_skipped_phone_lookup_makes_the_model_write_the_text_in_its_place() ->
 5. get_phone_number("Tomás")
 6. send_sms(["$4", "$5"], "I sent it")
 7. join()<END_OF_PLAN>"""
-    backend = RecordingBackend([texts_both, 'send_sms(["$4"], "I sent it")\n6. join()<END_OF_PLAN>'])
+    backend = ScriptedLLM([texts_both, 'send_sms(["$4"], "I sent it")\n6. join()<END_OF_PLAN>'])
     planner = Planner(backend, builtin_registry(), PlannerConfig(prompt_style="compact"))
     ready = planner.plan(request, MONDAY)
     assert ready.error is None and ready.plan is not None
@@ -113,6 +89,6 @@ def test_a_skipped_phone_lookup_makes_the_model_write_the_text_in_its_place() ->
         '4. get_phone_number("Grace")',
         '5. send_sms(["$4"], "I sent it")',
     ]
-    first, second = backend.calls
+    first, second = backend.options
     assert second.prefill.endswith('get_phone_number("Grace")\n5. ')
     assert second.grammar is not None and second.grammar.startswith('root ::= ( t-send-sms-5 ) "\\n" step-6')

@@ -8,19 +8,20 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from fakes import ScriptedLLM
 from pocketagent.agent.agent import Agent, AgentConfig, collect
 from pocketagent.agent.events import ActionFailed, ActionFinished, ActionPlanned, Event, FinalAnswer, PlanReady
 from pocketagent.agent.history import SCHEMA_VERSION, RunLog, RunRecord, default_history_path, model_label
 from pocketagent.agent.planner import Planner, PlannerConfig
 from pocketagent.errors import HistoryError
-from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
 from pocketagent.settings import load_settings
 from pocketagent.tools import ToolContext, builtin_registry, recording_apps
 
@@ -28,31 +29,10 @@ NOW = datetime(2026, 11, 23, 10, 0, 0)
 STARTED = datetime(2026, 11, 23, 10, 0, 5, tzinfo=timezone(timedelta(hours=1)))
 
 
-class ScriptedBackend(LLMBackend):
-    """Streams fixed replies chunk by chunk (the loop's wiring, not plan quality)."""
-
-    name = "scripted"
-
-    def __init__(self, replies: list[str]) -> None:
-        self.replies = list(replies)
-
-    @property
-    def model_name(self) -> str:
-        return "scripted"
-
-    def stream(
-        self, messages: list[Message], options: GenerationOptions = GenerationOptions(), cancel: CancelToken | None = None
-    ) -> Iterator[Chunk]:
-        text = self.replies.pop(0)
-        for start in range(0, len(text), 7):
-            yield Chunk(text[start : start + 7])
-        yield Chunk("", Usage(prompt_tokens=10, completion_tokens=len(text) // 7 + 1))
-
-
 def agent_events(replies: list[str], request: str) -> tuple[list[Event], dict]:
     """Run `request` through a real agent (scripted planner, recording apps): its events and `--json` summary."""
     registry = builtin_registry()
-    planner = Planner(ScriptedBackend(replies), registry, PlannerConfig(grammar=False))
+    planner = Planner(ScriptedLLM(replies), registry, PlannerConfig(grammar=False))
     agent = Agent(registry, ToolContext(apps=recording_apps()), planner, config=AgentConfig(max_replans=1))
     events: list[Event] = []
     summary = asyncio.run(collect(agent.run(request, NOW), events.append))
@@ -206,6 +186,7 @@ _WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "state" / "history.sqlite"  # the first writer creates the folder and the schema
     per_process = 15

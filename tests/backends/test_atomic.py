@@ -14,8 +14,8 @@ from pathlib import Path
 import icalendar
 import pytest
 
+from pocketagent.atomic import atomic_write_bytes, atomic_write_text, locked
 from pocketagent.backends.dates import DateRules
-from pocketagent.backends.local.atomic import atomic_write_bytes, atomic_write_text, locked
 from pocketagent.backends.local.calendar import LocalReminders
 from pocketagent.backends.local.contacts import Contact, LocalContacts
 from pocketagent.backends.local.notes import LocalNotes
@@ -183,6 +183,7 @@ def _seed(kind: str, root: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["reminders", "contacts", "notes"])
+@pytest.mark.slow
 def test_concurrent_writer_processes_lose_nothing(tmp_path: Path, kind: str) -> None:
     if kind == "notes":
         LocalNotes(tmp_path).create_note("Log", "", "Notes")
@@ -194,6 +195,7 @@ def test_concurrent_writer_processes_lose_nothing(tmp_path: Path, kind: str) -> 
 
 
 @pytest.mark.parametrize("kind", ["reminders", "contacts", "notes"])
+@pytest.mark.slow
 def test_sigkill_inside_a_write_leaves_the_previous_content(tmp_path: Path, kind: str) -> None:
     """The child is stopped inside its 8th write (new data fsynced, not yet renamed) and killed."""
     _seed(kind, tmp_path)
@@ -216,6 +218,7 @@ def test_sigkill_inside_a_write_leaves_the_previous_content(tmp_path: Path, kind
 
 
 @pytest.mark.parametrize("kind", ["reminders", "contacts", "notes"])
+@pytest.mark.slow
 def test_sigkill_at_a_random_moment_leaves_a_whole_number_of_writes(tmp_path: Path, kind: str) -> None:
     _seed(kind, tmp_path)
     proc = _writer(kind, tmp_path, "task", 10_000)

@@ -18,8 +18,8 @@ from pocketagent.backends.dates import (
     DateRules,
     PastDateError,
     event_end,
-    parse_datetime,
-    parse_optional_datetime,
+    parse_optional_tool_datetime,
+    parse_tool_datetime,
     resolve_timezone,
     system_timezone,
 )
@@ -64,13 +64,13 @@ def read(path: Path) -> icalendar.Calendar:
     )
 )
 def test_plan_format_round_trips(value: datetime) -> None:
-    assert parse_datetime(value.strftime("%Y-%m-%d %H:%M:%S"), "start_date") == value
+    assert parse_tool_datetime(value.strftime("%Y-%m-%d %H:%M:%S"), "start_date") == value
 
 
 @given(st.text(max_size=40))
 def test_any_text_parses_or_gives_a_clear_date_error(text: str) -> None:
     try:
-        parse_datetime(text, "start_date")
+        parse_tool_datetime(text, "start_date")
     except DateFormatError as exc:
         assert "start_date" in str(exc)
 
@@ -85,7 +85,7 @@ def test_any_text_parses_or_gives_a_clear_date_error(text: str) -> None:
     ],
 )
 def test_accepted_date_forms(text: str, expected: datetime) -> None:
-    assert parse_datetime(text, "d") == expected
+    assert parse_tool_datetime(text, "d") == expected
 
 
 @pytest.mark.parametrize(
@@ -94,13 +94,13 @@ def test_accepted_date_forms(text: str, expected: datetime) -> None:
 )
 def test_malformed_dates_are_clear_errors(text: str) -> None:
     with pytest.raises(DateFormatError, match=r"start_date .*(expected 'YYYY-MM-DD HH:MM:SS')"):
-        parse_datetime(text, "start_date")
+        parse_tool_datetime(text, "start_date")
 
 
 def test_non_string_date_is_a_clear_error() -> None:
     with pytest.raises(DateFormatError, match="must be a date string"):
-        parse_datetime(20261127, "start_date")
-    assert parse_optional_datetime("", "due_date") is None and parse_optional_datetime(None, "due_date") is None
+        parse_tool_datetime(20261127, "start_date")
+    assert parse_optional_tool_datetime("", "due_date") is None and parse_optional_tool_datetime(None, "due_date") is None
 
 
 def test_event_end_defaults_and_ordering() -> None:

@@ -48,6 +48,8 @@ from typer.testing import CliRunner
 
 from pocketagent.cli.main import app
 
+pytestmark = pytest.mark.slow  # every test damages and reads a whole workspace (seconds each)
+
 runner = CliRunner()
 NOW = "2026-11-23 10:00:00"  # a Monday, as in the eval set
 # Generous: a healthy run takes about a second. The executor gives each tool 30 s (plus a

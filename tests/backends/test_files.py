@@ -201,6 +201,7 @@ def test_tokens_examples():
     assert name_tokens("Straße Ørsted Łódź") == ["strasse", "orsted", "lodz"]
 
 
+@pytest.mark.slow
 def test_parallel_lookups_while_files_change_share_the_index_safely(tmp_path):
     """Issue #11: the tool threads of a run share one LocalFiles and its in-memory index.
 

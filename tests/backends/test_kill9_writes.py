@@ -15,6 +15,8 @@ from types import ModuleType
 
 import pytest
 
+pytestmark = pytest.mark.slow  # kills writer processes mid-write
+
 
 @pytest.fixture(scope="module")
 def bench(load_benchmark) -> ModuleType:  # type: ignore[no-untyped-def]

@@ -298,6 +298,7 @@ for n in range(10_000):
 """
 
 
+@pytest.mark.slow
 def test_a_killed_writer_leaves_only_complete_messages(tmp_path):
     big = tmp_path / "files" / "big.bin"
     big.parent.mkdir()
@@ -323,6 +324,7 @@ def test_a_killed_writer_leaves_only_complete_messages(tmp_path):
 # -- issue #11: threads, bad messages, attachments ------------------------------------------
 
 
+@pytest.mark.slow
 def test_parallel_replies_forwards_and_listings_all_act_on_the_same_message(mail):
     """One MaildirMail shared by the tool threads of a run (a plan's parallel reply + forward).
 

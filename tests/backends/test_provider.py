@@ -18,6 +18,7 @@ import caldav
 import pytest
 from typer.testing import CliRunner
 
+from fakes import ScriptedLLM
 from pocketagent.agent.executor import Executor
 from pocketagent.backends.caldav_apps import CalDAVCalendar, CalDAVReminders, CardDAVContacts
 from pocketagent.backends.demo_contacts import write_demo_personal_data
@@ -45,7 +46,6 @@ from pocketagent.backends.provider import (
 from pocketagent.backends.smtp import SmtpSender
 from pocketagent.cli.main import app
 from pocketagent.errors import ConfigError, ToolError
-from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
 from pocketagent.plan.language import parse_plan
 from pocketagent.settings import load_settings
 from pocketagent.subagents.pdf_summarizer import PdfSummarizer
@@ -55,27 +55,6 @@ from pocketagent.tools.apps import APP_NAMES, current_request, request_scope
 runner = CliRunner()
 NOW = "2026-11-23 10:00:00"
 USER, PASSWORD = "alex", "correct horse"  # what the smtp_server fixture accepts
-
-
-class RecordingLLM(LLMBackend):
-    """Answers every prompt with `answer` and keeps the prompts."""
-
-    name = "recording"
-
-    def __init__(self, answer: str) -> None:
-        self.answer = answer
-        self.prompts: list[list[Message]] = []
-
-    @property
-    def model_name(self) -> str:
-        return "recording"
-
-    def stream(
-        self, messages: list[Message], options: GenerationOptions | None = None, cancel: CancelToken | None = None
-    ) -> Iterator[Chunk]:
-        self.prompts.append(messages)
-        yield Chunk(self.answer)
-        yield Chunk("", usage=Usage())
 
 
 def settings(tmp_path: Path, **overrides):
@@ -232,7 +211,7 @@ def test_a_plugin_backend_can_be_registered_and_selected(tmp_path):
 
 
 def test_subagents_get_the_llm_and_the_request_of_the_run(tmp_path):
-    llm = RecordingLLM("- pack the tent\n- check the tide table")
+    llm = ScriptedLLM("- pack the tent\n- check the tide table")
     s = settings(tmp_path, subagent_llm=True)
     apps = build_workspace_apps(s, llm=llm)
     assert built(apps, "pdf").llm is llm and built(apps, "mail").writer.llm is llm

@@ -157,6 +157,7 @@ def test_plugin_that_raises_on_import_is_a_config_error(tmp_path: Path, monkeypa
     assert "second line" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_unreachable_openai_endpoint_is_a_clear_error():
     result = invoke("plan", "hi", "--backend", "openai", "--no-grammar")
     assert result.exit_code == 1, result.output

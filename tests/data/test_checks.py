@@ -205,3 +205,16 @@ def test_every_reason_is_planted_somewhere() -> None:
         Reason.SPLIT_LEAK,
     }
     assert planted == set(Reason)
+
+
+@pytest.mark.parametrize(
+    ("query_name", "plan_name"),
+    [("Lukasz", "Łukasz"), ("Łukasz", "Lukasz"), ("Søren", "Soren"), ("Strauss", "Strauß"), ("ZOË", "Zoe")],
+)
+def test_names_match_the_request_across_letters_nfkd_does_not_decompose(query_name: str, plan_name: str) -> None:
+    # The checker folds names as the contacts backend does (text.fold_accents): "Łukasz" is "Lukasz".
+    example = make(
+        f"text {query_name}: running late",
+        f'1. get_phone_number("{plan_name}")\n2. send_sms(["$1"], "running late")\n3. join()<END_OF_PLAN>',
+    )
+    assert ExampleChecker(builtin_registry()).check(example) is None

@@ -303,6 +303,7 @@ def threads_run(app: typer.Typer, llama_server: str, tmp_path_factory: pytest.Te
 
 @pytest.mark.model
 @pytest.mark.server
+@pytest.mark.slow
 def test_threads_against_a_real_server(threads_run: tuple[dict, Path]) -> None:
     summary, out = threads_run
     _assert_checked_output(summary, out)
@@ -311,6 +312,7 @@ def test_threads_against_a_real_server(threads_run: tuple[dict, Path]) -> None:
 
 @pytest.mark.model
 @pytest.mark.server
+@pytest.mark.slow
 def test_ray_pipeline_gives_what_the_threads_give(
     app: typer.Typer, llama_server: str, threads_run: tuple[dict, Path], tmp_path: Path
 ) -> None:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from llama_cpp import _internals
 from typer.testing import CliRunner
 
+from fakes import ScriptedLLM
 from pocketagent.agent.build import build_planner
 from pocketagent.agent.planner import Planner, PlannerConfig
 from pocketagent.cli import bfcl as bfcl_cli
@@ -48,7 +49,7 @@ from pocketagent.evaluation.bfcl_checker import (
     parse_categories,
     question_text,
 )
-from pocketagent.llm.base import Chunk, GenerationOptions, LLMBackend, Usage
+from pocketagent.llm.base import LLMBackend
 from pocketagent.plan.language import Action, Plan, parse_plan
 from pocketagent.settings import load_settings
 from pocketagent.tools.registry import ParamType
@@ -489,6 +490,7 @@ def _item(category: str, functions: list, answer: list | None, item_id: str = "t
     return BfclItem(item_id, category, "q", tuple(functions), tuple(answer) if answer is not None else None)
 
 
+@pytest.mark.slow
 def test_checker_reads_bfcl_eval_data(checker):
     assert checker.info["bfcl_eval_version"] == "2026.3.23"
     simple = checker.load_items("simple", limit=2)
@@ -533,37 +535,18 @@ def test_checker_scores_irrelevance_as_no_function_call(checker):
     assert not called.valid and called.error_type == "irrelevance_error:decoder_success"
 
 
-class ScriptedBackend(LLMBackend):
-    """Streams a fixed reply (or raises), and keeps the prompts it was given."""
-
-    def __init__(self, reply: str = "", error: Exception | None = None) -> None:
-        self.reply, self.error, self.prompts = reply, error, []
-
-    @property
-    def model_name(self) -> str:
-        return "scripted"
-
-    def stream(self, messages, options=None, cancel=None):
-        self.prompts.append((messages, options or GenerationOptions()))
-        if self.error is not None:
-            raise self.error
-        for piece in re.findall(r".{1,7}", self.reply, flags=re.DOTALL):
-            yield Chunk(piece)
-        yield Chunk("", Usage(prompt_tokens=100, completion_tokens=len(self.reply) // 4))
-
-
 def _scripted_template(backend: LLMBackend) -> Planner:
     return Planner(backend, build_tools([FACTORIAL]).registry, PlannerConfig(max_tokens=64))
 
 
 def test_run_item_prompts_zero_shot_with_the_items_tools(checker):
-    backend = ScriptedBackend("1. math_factorial(5)\n2. join()<END_OF_PLAN>")
+    backend = ScriptedLLM("1. math_factorial(5)\n2. join()<END_OF_PLAN>", prompt_tokens=100)
     item = _item("simple", [FACTORIAL], [{"math.factorial": {"number": [5]}}], "simple_python_1")
     result = run_item(
         dataclasses.replace(item, question="Calculate the factorial of 5."), _scripted_template(backend), checker
     )
     assert result.valid and result.output == [{"math.factorial": {"number": 5}}] and result.prompt_tokens == 100
-    [(messages, options)] = backend.prompts
+    [(messages, options)] = zip(backend.prompts, backend.options, strict=True)
     assert [m.role for m in messages] == ["system", "user"]  # no example turns: 0-shot
     assert "math_factorial(number: int) -> str" in messages[0].content
     assert messages[-1].content.endswith("Request: Calculate the factorial of 5.")
@@ -573,25 +556,25 @@ def test_run_item_prompts_zero_shot_with_the_items_tools(checker):
 
 def test_run_item_counts_calls_written_before_a_broken_plan_in_irrelevance(checker):
     irrelevant = _item("irrelevance", [FACTORIAL], None)
-    truncated = run_item(irrelevant, _scripted_template(ScriptedBackend("1. math_factorial(5)\n2. math_fac")), checker)
+    truncated = run_item(irrelevant, _scripted_template(ScriptedLLM("1. math_factorial(5)\n2. math_fac")), checker)
     assert not truncated.valid and truncated.parse_error and truncated.output == [{"math.factorial": {"number": 5}}]
-    no_call = run_item(irrelevant, _scripted_template(ScriptedBackend("1. join()<END_OF_PLAN>")), checker)
+    no_call = run_item(irrelevant, _scripted_template(ScriptedLLM("1. join()<END_OF_PLAN>")), checker)
     assert no_call.valid and no_call.output == [] and no_call.parse_error is None
-    garbled = run_item(irrelevant, _scripted_template(ScriptedBackend("I cannot help with that.")), checker)
+    garbled = run_item(irrelevant, _scripted_template(ScriptedLLM("I cannot help with that.")), checker)
     assert garbled.valid and garbled.output is None and garbled.parse_error
     simple = _item("simple", [FACTORIAL], [{"math.factorial": {"number": [5]}}])
-    broken = run_item(simple, _scripted_template(ScriptedBackend("1. math_factorial(5)\n2. math_fac")), checker)
+    broken = run_item(simple, _scripted_template(ScriptedLLM("1. math_factorial(5)\n2. math_fac")), checker)
     assert not broken.valid and broken.output is None and broken.error_type == "ast_decoder:decoder_failed"
 
 
 def test_run_item_records_backend_errors_and_stops_on_a_missing_model(checker):
     simple = _item("irrelevance", [FACTORIAL], None)
-    too_long = run_item(simple, _scripted_template(ScriptedBackend(error=BackendError("prompt too long"))), checker)
+    too_long = run_item(simple, _scripted_template(ScriptedLLM(error=BackendError("prompt too long"))), checker)
     assert (
         not too_long.valid and too_long.error_type == "pocketagent:backend" and too_long.error == ("prompt too long",)
     )
     with pytest.raises(ModelNotFoundError):
-        run_item(simple, _scripted_template(ScriptedBackend(error=ModelNotFoundError("no model"))), checker)
+        run_item(simple, _scripted_template(ScriptedLLM(error=ModelNotFoundError("no model"))), checker)
 
 
 # --------------------------------------------------------------------------- end to end, real model

@@ -13,7 +13,7 @@ from pocketagent.evaluation.metrics import (
     dependency_trees,
     normalize_text,
     overall_tool_score,
-    parse_datetime,
+    parse_lenient_datetime,
     plan_edit_distance,
     plan_success,
     strict_success,
@@ -341,7 +341,7 @@ def test_normalize_text(a, b, same):
     ],
 )
 def test_parse_datetime(text, now, expected):
-    assert parse_datetime(text, now) == expected
+    assert parse_lenient_datetime(text, now) == expected
 
 
 @given(st.text(max_size=40))
@@ -352,7 +352,7 @@ def test_normalize_text_is_idempotent(text):
 
 @given(st.text(max_size=40))
 def test_parse_datetime_never_raises(text):
-    result = parse_datetime(text, NOW)
+    result = parse_lenient_datetime(text, NOW)
     assert result is None or isinstance(result, datetime)
 
 

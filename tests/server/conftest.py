@@ -7,7 +7,6 @@ backend is scripted by request text and registered by name, as any backend is.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,11 +17,9 @@ import pytest
 # `plugins = ["server_tools"]` imports the module by name: the same module object the tests use.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import server_tools  # noqa: E402
-from server_kit import NOW, SCRIPTED, LiveServer, ScriptedPlans, live_server  # noqa: E402
+from server_kit import NOW, SCRIPTED, LiveServer, register_scripted_plans, server_starter  # noqa: E402
 
-from pocketagent import llm  # noqa: E402
-from pocketagent.llm import register_backend  # noqa: E402
-from pocketagent.server import create_app  # noqa: E402
+from fakes import ScriptedLLM  # noqa: E402
 from pocketagent.settings import Settings  # noqa: E402
 
 
@@ -34,12 +31,9 @@ def fresh_tools() -> Iterator[None]:
 
 
 @pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedPlans:
+def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedLLM:
     """The scripted backend, registered as `backend = "scripted-plans"` for this test only."""
-    backend = ScriptedPlans()
-    monkeypatch.setattr(llm, "_BACKENDS", dict(llm._BACKENDS))
-    register_backend(SCRIPTED, lambda settings: backend)
-    return backend
+    return register_scripted_plans(monkeypatch)
 
 
 @pytest.fixture
@@ -58,11 +52,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 
 @pytest.fixture
-def serve(make_settings: Callable[..., Settings], scripted: ScriptedPlans) -> Iterator[Callable[..., LiveServer]]:
+def serve(make_settings: Callable[..., Settings], scripted: ScriptedLLM) -> Iterator[Callable[..., LiveServer]]:
     """`serve(**settings)` starts a scripted server for this test (stopped at its end)."""
-    with contextlib.ExitStack() as stack:
-
-        def start(**overrides: Any) -> LiveServer:
-            return stack.enter_context(live_server(create_app(make_settings(**overrides))))
-
+    with server_starter(make_settings) as start:
         yield start

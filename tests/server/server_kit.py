@@ -1,4 +1,4 @@
-"""Helpers of the server tests: a scripted planner backend, uvicorn on loopback, an SSE reader.
+"""Helpers of the server tests: the scripted planner backend registered, uvicorn on loopback, an SSE reader.
 
 Imported by name (tests/server is put on sys.path by its conftest), like `server_tools`.
 """
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import socket
 import threading
 import time
@@ -20,46 +19,25 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
+from fakes import ScriptedLLM
 from pocketagent.server.runtime import ServerRuntime
+from pocketagent.settings import Settings
 
 SCRIPTED = "scripted-plans"
 NOW = "2026-11-23 10:00:00"
 START_TIMEOUT_S = 30.0
 
 
-class ScriptedPlans(LLMBackend):
-    """Answers each request (the prompt's `Request: ...` line) with its scripted plan, in small chunks.
+def register_scripted_plans(monkeypatch: pytest.MonkeyPatch) -> ScriptedLLM:
+    """The shared scripted backend (tests/fakes.py), registered as `backend = "scripted-plans"` for
+    this test only: it answers each request with `plans[request]`, 5 characters a chunk.
+    Tests the server's wiring, not plan quality."""
+    from pocketagent import llm
 
-    Tests the server's wiring, not plan quality. An unscripted request gets a plan calling a tool
-    that does not exist, so a test that forgot a script fails loudly.
-    """
-
-    name = SCRIPTED
-
-    def __init__(self) -> None:
-        self.plans: dict[str, str] = {}
-        self.requests: list[str] = []
-        self._lock = threading.Lock()
-
-    @property
-    def model_name(self) -> str:
-        return "scripted"
-
-    def stream(
-        self, messages: list[Message], options: GenerationOptions = GenerationOptions(), cancel: CancelToken | None = None
-    ) -> Iterator[Chunk]:
-        found = re.search(r"^Request: (.*)$", messages[-1].content, re.MULTILINE)
-        request = found.group(1).strip() if found else ""
-        with self._lock:
-            self.requests.append(request)
-        plan = self.plans.get(request, '1. not_scripted("' + request + '")\n2. join()<END_OF_PLAN>')
-        pieces = [plan[i : i + 5] for i in range(0, len(plan), 5)]
-        for piece in pieces:
-            if cancel is not None and cancel.cancelled:
-                return
-            yield Chunk(piece)
-        yield Chunk("", Usage(prompt_tokens=len(messages[-1].content) // 4, completion_tokens=len(pieces)))
+    backend = ScriptedLLM(chunk_size=5)
+    monkeypatch.setattr(llm, "_BACKENDS", dict(llm._BACKENDS))
+    llm.register_backend(SCRIPTED, lambda settings: backend)
+    return backend
 
 
 @dataclass
@@ -93,6 +71,19 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
         server.should_exit = True
         thread.join(30)
         sock.close()
+
+
+@contextlib.contextmanager
+def server_starter(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., LiveServer]]:
+    """`start(**settings)` serves `create_app(make_settings(**settings))`; every server stops when the block ends."""
+    from pocketagent.server import create_app
+
+    with contextlib.ExitStack() as stack:
+
+        def start(**overrides: Any) -> LiveServer:
+            return stack.enter_context(live_server(create_app(make_settings(**overrides))))
+
+        yield start
 
 
 def sse_events(response: httpx.Response) -> Iterator[dict[str, Any]]:

@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
-
-
-class ScriptedLLM(LLMBackend):
-    """Answers with `reply(messages)`; records every prompt. For checking what a sub-agent does with an answer."""
-
-    name = "scripted"
-
-    def __init__(self, reply: Callable[[list[Message]], str]) -> None:
-        self.reply = reply
-        self.prompts: list[list[Message]] = []
-        self.options: list[GenerationOptions] = []
-
-    @property
-    def model_name(self) -> str:
-        return "scripted"
-
-    def stream(
-        self,
-        messages: list[Message],
-        options: GenerationOptions = GenerationOptions(),
-        cancel: CancelToken | None = None,
-    ) -> Iterator[Chunk]:
-        self.prompts.append(messages)
-        self.options.append(options)
-        yield Chunk(self.reply(messages))
-        yield Chunk("", usage=Usage())
+from fakes import ScriptedLLM
+from pocketagent.llm.base import Message
 
 
 @pytest.fixture

@@ -66,6 +66,7 @@ def test_train_without_data_says_how_to_make_it(app: typer.Typer, tmp_path: Path
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_train_eval_select_round_trip(app: typer.Typer, small_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "head"
     args = ["toolrag", "train", "--data", str(small_data), "--out", str(out), "--hidden", "32", "--epochs", "150",

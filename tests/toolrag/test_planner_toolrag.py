@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from fakes import ScriptedLLM
 from pocketagent.agent.build import build_planner
 from pocketagent.agent.planner import Planner, PlannerConfig
 from pocketagent.agent.prompts import RULES, planner_messages, rules_for, system_prompt
-from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
+from pocketagent.llm.base import Message
 from pocketagent.plan.grammar import build_grammar, grammar_for_request
 from pocketagent.settings import load_settings
 from pocketagent.toolrag.embedder import DATA_DIR, default_embedder
@@ -21,28 +21,7 @@ from pocketagent.tools import builtin_registry
 
 NOW = datetime(2026, 11, 23, 10, 0, 0)
 REQUEST = "text Ana and Bo that I'm running 10 min late"
-DEFAULT_OPTIONS = GenerationOptions()
-
-
-class RecordingBackend(LLMBackend):
-    """Answers every request with one fixed plan and keeps what it was sent."""
-
-    name = "recording"
-
-    def __init__(self, reply: str = '1. get_phone_number("Ana")\n2. join()<END_OF_PLAN>') -> None:
-        self.reply = reply
-        self.calls: list[tuple[list[Message], GenerationOptions]] = []
-
-    @property
-    def model_name(self) -> str:
-        return "recording"
-
-    def stream(
-        self, messages: list[Message], options: GenerationOptions = DEFAULT_OPTIONS, cancel: CancelToken | None = None
-    ) -> Iterator[Chunk]:
-        self.calls.append((messages, options))
-        yield Chunk(self.reply)
-        yield Chunk("", Usage(prompt_tokens=1, completion_tokens=1))
+PLAN = '1. get_phone_number("Ana")\n2. join()<END_OF_PLAN>'
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +32,13 @@ def rag(session_cache_dir: Path) -> ToolRagSelector:
 
 def test_prompt_and_grammar_hold_only_the_selected_tools(rag: ToolRagSelector) -> None:
     registry = builtin_registry()
-    backend = RecordingBackend()
+    backend = ScriptedLLM(PLAN)
     planner = Planner(backend, registry, PlannerConfig(grammar=True), selector=rag)
     ready = asyncio.run(planner.stream_plan(REQUEST, NOW, emit=lambda e: None, on_action=lambda a: None))
     assert ready.error is None
     selection = rag.select(REQUEST, registry)
     assert 0 < len(selection.tools) < len(registry)
-    messages, options = backend.calls[0]
+    messages, options = backend.prompts[0], backend.options[0]
     system = messages[0].content
     for tool in registry:
         assert (tool.signature_text() in system) == (tool.name in selection.tools), tool.name
@@ -70,7 +49,7 @@ def test_prompt_and_grammar_hold_only_the_selected_tools(rag: ToolRagSelector) -
 
 
 def test_retrieved_examples_are_the_example_turns(rag: ToolRagSelector) -> None:
-    planner = Planner(RecordingBackend(), builtin_registry(), PlannerConfig(), selector=rag)
+    planner = Planner(ScriptedLLM(PLAN), builtin_registry(), PlannerConfig(), selector=rag)
     selection = planner.select(REQUEST)
     messages = planner.messages(REQUEST, NOW, selection=selection)
     assert selection.examples and len(messages) == 2 + 2 * len(selection.examples)
@@ -82,7 +61,7 @@ def test_retrieved_examples_are_the_example_turns(rag: ToolRagSelector) -> None:
 
 
 def test_same_selection_gives_a_byte_identical_system_prompt(rag: ToolRagSelector) -> None:
-    planner = Planner(RecordingBackend(), builtin_registry(), PlannerConfig(), selector=rag)
+    planner = Planner(ScriptedLLM(PLAN), builtin_registry(), PlannerConfig(), selector=rag)
     first = planner.messages("text Ana that I'm late", NOW)
     second = planner.messages("text Bo that I'm late", NOW)
     assert planner.select("text Ana that I'm late").tools == planner.select("text Bo that I'm late").tools
@@ -91,7 +70,7 @@ def test_same_selection_gives_a_byte_identical_system_prompt(rag: ToolRagSelecto
 
 def test_without_tool_rag_the_prompt_is_unchanged() -> None:
     registry = builtin_registry()
-    planner = Planner(RecordingBackend(), registry, PlannerConfig(examples=4))
+    planner = Planner(ScriptedLLM(PLAN), registry, PlannerConfig(examples=4))
     assert isinstance(planner.selector, AllToolsSelector)
     assert planner.messages(REQUEST, NOW) == planner_messages(REQUEST, NOW, registry, planner.examples)
     assert planner.request_options(planner.select(REQUEST)) == planner.options()
@@ -110,7 +89,7 @@ def test_rules_about_unselected_tools_are_dropped() -> None:
 
 
 def test_build_planner_follows_the_setting() -> None:
-    backend = RecordingBackend()
+    backend = ScriptedLLM(PLAN)
     # Tool RAG serves the full prompt (the bare model); the fine-tuned default's compact prompt lists every tool.
     bare = load_settings(lora="none")
     assert isinstance(build_planner(bare, backend=backend).selector, ToolRagSelector)

@@ -83,7 +83,15 @@ def test_validation_errors_are_model_fixable_and_clear(args, message):
 def test_references_stand_for_any_type():
     registry = ToolRegistry()
     registry.register(book_table)
-    registry.get("book_table").validate(("$1", "$2", "${3}", "$4", ["$5"]))
+    tool = registry.get("book_table")
+    references = ["$1", "$2", "${3}", "$4", ["$5"]]
+    assert tool.validate(references) is None  # accepted in every position, whatever its type
+    # The same positions refuse a literal of the wrong type: the references are what passed.
+    wrong_literals = [5, "two", 3, "yes", "Ana"]
+    for position, (param, wrong) in enumerate(zip(tool.parameters, wrong_literals, strict=True)):
+        args = [*references[:position], wrong, *references[position + 1 :]]
+        with pytest.raises(ToolArgumentError, match=f"argument {param.name!r} must be"):
+            tool.validate(args)
 
 
 def test_unknown_tool_suggests_the_closest_name():

@@ -1,7 +1,7 @@
 """Fixtures of the web UI tests: a server on a copy of the demo workspace, and Debian's Chromium.
 
 The server is the real app (`create_app`) under uvicorn on a free loopback port (tests/server's
-`live_server`); its planner is scripted by request text (tests/server's `ScriptedPlans`) unless a
+`live_server`); its planner is scripted by request text (tests/fakes.py's `ScriptedLLM`) unless a
 test uses the real default model. The tools are the real built-ins on a copy of the demo
 workspace, so an approved email really lands in its Maildir.
 
@@ -12,7 +12,6 @@ profile directory. A missing Chromium fails the test: CI must have it.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -23,12 +22,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server_kit import SCRIPTED, LiveServer, ScriptedPlans, live_server
+from server_kit import SCRIPTED, LiveServer, register_scripted_plans, server_starter
 from ui_kit import BrowserPage
 
-from pocketagent import llm
-from pocketagent.llm import register_backend
-from pocketagent.server import create_app
+from fakes import ScriptedLLM
 from pocketagent.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,12 +40,9 @@ UI_TIMEOUT_MS = 60_000  # waits for the page (not timing assertions): generous f
 
 
 @pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedPlans:
+def scripted(monkeypatch: pytest.MonkeyPatch) -> ScriptedLLM:
     """The scripted planner backend, registered as `backend = "scripted-plans"` for this test only."""
-    backend = ScriptedPlans()
-    monkeypatch.setattr(llm, "_BACKENDS", dict(llm._BACKENDS))
-    register_backend(SCRIPTED, lambda settings: backend)
-    return backend
+    return register_scripted_plans(monkeypatch)
 
 
 @pytest.fixture
@@ -75,13 +69,9 @@ def ui_settings(tmp_path: Path, workspace: Path) -> Callable[..., Settings]:
 
 
 @pytest.fixture
-def ui_server(ui_settings: Callable[..., Settings], scripted: ScriptedPlans) -> Iterator[Callable[..., LiveServer]]:
+def ui_server(ui_settings: Callable[..., Settings], scripted: ScriptedLLM) -> Iterator[Callable[..., LiveServer]]:
     """`ui_server(**settings)` starts a server for this test (stopped at its end)."""
-    with contextlib.ExitStack() as stack:
-
-        def start(**overrides: Any) -> LiveServer:
-            return stack.enter_context(live_server(create_app(ui_settings(**overrides))))
-
+    with server_starter(ui_settings) as start:
         yield start
 
 

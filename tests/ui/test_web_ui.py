@@ -18,7 +18,7 @@ import pytest
 from server_kit import run_stream, wait_until
 from ui_kit import save_screenshot
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.slow]  # each test drives Chromium
 
 EMAIL_SID = "email Sid the budget summary"
 EMAIL_SID_PLAN = (

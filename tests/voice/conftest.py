@@ -8,7 +8,6 @@ record) are made from espeak-ng's WAV with PyAV, the same library that decodes t
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import subprocess
 import sys
@@ -19,12 +18,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server_kit import LiveServer, live_server  # noqa: E402
-from voice_kit import ESPEAK_VOICE, ONE_PLAN, OnePlan  # noqa: E402
+from server_kit import LiveServer, server_starter  # noqa: E402
+from voice_kit import ESPEAK_VOICE, ONE_PLAN  # noqa: E402
 
+from fakes import ScriptedLLM  # noqa: E402
 from pocketagent import llm  # noqa: E402
 from pocketagent.llm import register_backend  # noqa: E402
-from pocketagent.server import create_app  # noqa: E402
 from pocketagent.settings import Settings  # noqa: E402
 from pocketagent.voice import Transcriber  # noqa: E402
 
@@ -58,12 +57,12 @@ def transcriber() -> Transcriber:
 
 
 @pytest.fixture
-def one_plan(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], OnePlan]:
+def one_plan(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], ScriptedLLM]:
     """`one_plan(plan)` registers `backend = "one-plan"` answering with `plan`, for this test only."""
     monkeypatch.setattr(llm, "_BACKENDS", dict(llm._BACKENDS))
 
-    def install(plan: str) -> OnePlan:
-        backend = OnePlan(plan)
+    def install(plan: str) -> ScriptedLLM:
+        backend = ScriptedLLM(plan, model=ONE_PLAN)
         register_backend(ONE_PLAN, lambda settings: backend)
         return backend
 
@@ -71,17 +70,17 @@ def one_plan(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], OnePlan]:
 
 
 @pytest.fixture
-def serve(tmp_path: Path, one_plan: Callable[[str], OnePlan]) -> Iterator[Callable[..., LiveServer]]:
+def serve(tmp_path: Path, one_plan: Callable[[str], ScriptedLLM]) -> Iterator[Callable[..., LiveServer]]:
     """`serve(**settings)`: the real app on uvicorn (loopback, free port) with the one-plan backend."""
     one_plan("1. join()<END_OF_PLAN>")
-    with contextlib.ExitStack() as stack:
 
-        def start(**overrides: object) -> LiveServer:
-            values: dict[str, object] = {
-                "backend": ONE_PLAN, "grammar": False, "tool_rag": False, "apps": "recorder", "n_threads": 1,
-                "history_path": tmp_path / "history.sqlite",
-            }  # fmt: skip
-            values.update(overrides)
-            return stack.enter_context(live_server(create_app(Settings(**values))))
+    def make_settings(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "backend": ONE_PLAN, "grammar": False, "tool_rag": False, "apps": "recorder", "n_threads": 1,
+            "history_path": tmp_path / "history.sqlite",
+        }  # fmt: skip
+        values.update(overrides)
+        return Settings(**values)
 
+    with server_starter(make_settings) as start:
         yield start

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
-from voice_kit import ONE_PLAN, TEXT_MOM, OnePlan, words
+from voice_kit import ONE_PLAN, TEXT_MOM, words
 
+from fakes import ScriptedLLM
 from pocketagent.cli.main import app
 
 runner = CliRunner()
@@ -31,7 +32,7 @@ def assert_heard_text_mom(text: str) -> None:
 
 
 def test_run_audio_plans_and_runs_the_transcript_like_a_typed_request(
-    one_plan: Callable[[str], OnePlan], say: Callable[[str], Path]
+    one_plan: Callable[[str], ScriptedLLM], say: Callable[[str], Path]
 ) -> None:
     backend = one_plan(SMS_PLAN)
     result = runner.invoke(app, ["run", "--audio", str(say(TEXT_MOM)), *SCRIPTED_FLAGS, "--json"])
@@ -46,7 +47,7 @@ def test_run_audio_plans_and_runs_the_transcript_like_a_typed_request(
 
 
 def test_run_audio_shows_what_it_heard_before_the_live_view(
-    one_plan: Callable[[str], OnePlan], say: Callable[[str], Path]
+    one_plan: Callable[[str], ScriptedLLM], say: Callable[[str], Path]
 ) -> None:
     one_plan(SMS_PLAN)
     result = runner.invoke(app, ["run", "--audio", str(say(TEXT_MOM)), *SCRIPTED_FLAGS])
@@ -57,7 +58,7 @@ def test_run_audio_shows_what_it_heard_before_the_live_view(
 
 
 def test_run_audio_events_summary_carries_the_transcript(
-    one_plan: Callable[[str], OnePlan], say: Callable[[str], Path]
+    one_plan: Callable[[str], ScriptedLLM], say: Callable[[str], Path]
 ) -> None:
     one_plan(SMS_PLAN)
     result = runner.invoke(app, ["run", "--audio", str(say(TEXT_MOM)), *SCRIPTED_FLAGS, "--events", "jsonl"])
@@ -68,7 +69,7 @@ def test_run_audio_events_summary_carries_the_transcript(
 
 
 def test_plan_audio_prints_the_plan_of_the_transcript(
-    one_plan: Callable[[str], OnePlan], say: Callable[[str], Path]
+    one_plan: Callable[[str], ScriptedLLM], say: Callable[[str], Path]
 ) -> None:
     backend = one_plan(SMS_PLAN)
     result = runner.invoke(app, ["plan", "--audio", str(say(TEXT_MOM)), *SCRIPTED_FLAGS[:4], "--json"])

@@ -1,4 +1,4 @@
-"""Helpers of the voice tests: key-word comparison, WAV and Opus files, a one-plan backend.
+"""Helpers of the voice tests: key-word comparison, WAV and Opus files (the planner is tests/fakes.py's).
 
 Imported by name (tests/voice is put on sys.path by its conftest), like tests/server's server_kit.
 """
@@ -6,15 +6,11 @@ Imported by name (tests/voice is put on sys.path by its conftest), like tests/se
 from __future__ import annotations
 
 import re
-import threading
 import wave
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-
-from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
 
 ESPEAK_VOICE = ("-v", "en", "-s", "150")  # the voice and speed whose speech tiny.en hears best
 TEXT_MOM = "Send a text message to mom saying that I'm running late."
@@ -70,31 +66,3 @@ def encode(source: Path, target: Path, container: str, codec: str, rate: int = 4
 def encode_opus(source: Path, target: Path, container: str) -> Path:
     """Opus at 48 kHz in `container` ("ogg" or "webm"): what Chrome and Firefox record."""
     return encode(source, target, container, "libopus")
-
-
-class OnePlan(LLMBackend):
-    """Answers every request with the same plan and keeps the requests it saw (the prompt's
-    `Request:` line). Tests the voice wiring, not plan quality."""
-
-    name = ONE_PLAN
-
-    def __init__(self, plan: str) -> None:
-        self.plan = plan
-        self.requests: list[str] = []
-        self._lock = threading.Lock()
-
-    @property
-    def model_name(self) -> str:
-        return ONE_PLAN
-
-    def stream(
-        self,
-        messages: list[Message],
-        options: GenerationOptions = GenerationOptions(),
-        cancel: CancelToken | None = None,
-    ) -> Iterator[Chunk]:
-        found = re.search(r"^Request: (.*)$", messages[-1].content, re.MULTILINE)
-        with self._lock:
-            self.requests.append(found.group(1).strip() if found else "")
-        yield Chunk(self.plan)
-        yield Chunk("", Usage(prompt_tokens=10, completion_tokens=1))

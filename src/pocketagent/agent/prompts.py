@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pocketagent.llm.base import Message
+from pocketagent.timefmt import NOW_FORMAT
 from pocketagent.tools.registry import ToolRegistry
-
-NOW_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 RULES = """\
 Rules:

@@ -12,14 +12,19 @@ from email.headerregistry import Address
 from email.utils import formataddr, getaddresses
 
 from pocketagent.errors import ToolError
+from pocketagent.phones import (
+    DEFAULT_PHONE_REGION,
+    MAX_PHONE_DIGITS,
+    MIN_PHONE_DIGITS,
+    has_phone_characters,
+    phone_digit_count,
+    phone_key,
+)
 
 # Deliberately simple: one @, a dotted domain, no spaces. Full RFC 5322 grammar would
 # accept strings no mail server delivers to.
 _DOMAIN_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"  # letters/digits (any script), inner hyphens
 _ADDR_SPEC = re.compile(rf"^[^@\s<>(),;:\"\[\]]+@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+$")
-_PHONE_ALLOWED = re.compile(r"^\+?[0-9 ().\-/]+$")
-MIN_PHONE_DIGITS = 3  # short codes and emergency numbers
-MAX_PHONE_DIGITS = 15  # E.164
 
 
 def parse_email_address(value: object, field: str = "recipient") -> Address:
@@ -77,11 +82,11 @@ def normalize_phone_number(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ToolError("empty phone number")
     text = value.strip()
-    if not _PHONE_ALLOWED.match(text):
+    if not has_phone_characters(text):
         if not any(ch.isdigit() for ch in text):
             raise ToolError(f"{text!r} is not a phone number; look the person up with get_phone_number first")
         raise ToolError(f"{text!r} is not a valid phone number")
-    digits = sum(ch.isdigit() for ch in text)
+    digits = phone_digit_count(text)
     if not MIN_PHONE_DIGITS <= digits <= MAX_PHONE_DIGITS:
         raise ToolError(
             f"{text!r} is not a valid phone number ({digits} digits; expected {MIN_PHONE_DIGITS}-{MAX_PHONE_DIGITS})"
@@ -89,8 +94,8 @@ def normalize_phone_number(value: object) -> str:
     return text
 
 
-def normalize_phone_numbers(values: object) -> list[str]:
-    """A non-empty list of phone numbers, duplicates (same digits) dropped."""
+def normalize_phone_numbers(values: object, region: str = DEFAULT_PHONE_REGION) -> list[str]:
+    """A non-empty list of phone numbers, duplicates (the same number however written) dropped."""
     if isinstance(values, str):
         values = [values]
     if not isinstance(values, list) or not values:
@@ -99,7 +104,7 @@ def normalize_phone_numbers(values: object) -> list[str]:
     seen: set[str] = set()
     for value in values:
         number = normalize_phone_number(value)
-        key = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+        key = phone_key(number, region)
         if key not in seen:
             seen.add(key)
             numbers.append(number)

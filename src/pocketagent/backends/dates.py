@@ -25,15 +25,16 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pocketagent.errors import ConfigError, ToolError
+from pocketagent.timefmt import NOW_FORMAT, NOW_FORMAT_HINT
 
-EXPECTED_FORMAT = "YYYY-MM-DD HH:MM:SS"
+EXPECTED_FORMAT = NOW_FORMAT_HINT
 DEFAULT_EVENT_MINUTES = 60
 PastDatePolicy = Literal["reject", "warn", "allow"]
 PAST_DATE_POLICIES: tuple[str, ...] = ("reject", "warn", "allow")
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_ACCEPTED_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+_ACCEPTED_FORMATS = (NOW_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d")
 
 
 class DateFormatError(ToolError):
@@ -48,8 +49,11 @@ class PastDateError(ToolError):
     """A date in the past while the policy is "reject"."""
 
 
-def parse_datetime(value: object, field_name: str) -> datetime:
-    """Parse a required tool date argument into a naive datetime, or raise `DateFormatError`."""
+def parse_tool_datetime(value: object, field_name: str) -> datetime:
+    """Parse a required tool date argument (strictly `YYYY-MM-DD HH:MM[:SS]`-like) into a naive datetime.
+
+    Raises `DateFormatError` with a message the model can act on.
+    """
     if not isinstance(value, str):
         raise DateFormatError(f"{field_name} must be a date string like '2026-11-27 15:00:00', got {value!r}")
     text = value.strip()
@@ -64,11 +68,11 @@ def parse_datetime(value: object, field_name: str) -> datetime:
     raise DateFormatError(f"{field_name} {value!r} is not a valid date; expected '{EXPECTED_FORMAT}'")
 
 
-def parse_optional_datetime(value: object, field_name: str) -> datetime | None:
-    """Like `parse_datetime`, but "" and None mean "no date" and give None."""
+def parse_optional_tool_datetime(value: object, field_name: str) -> datetime | None:
+    """Like `parse_tool_datetime`, but "" and None mean "no date" and give None."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    return parse_datetime(value, field_name)
+    return parse_tool_datetime(value, field_name)
 
 
 def event_end(start: datetime, end_text: object) -> datetime:
@@ -76,7 +80,7 @@ def event_end(start: datetime, end_text: object) -> datetime:
 
     Raises `DateRangeError` when the end is not after the start.
     """
-    end = parse_optional_datetime(end_text, "end_date")
+    end = parse_optional_tool_datetime(end_text, "end_date")
     if end is None:
         return start + timedelta(minutes=DEFAULT_EVENT_MINUTES)
     if end < start:

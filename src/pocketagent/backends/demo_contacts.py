@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pocketagent.atomic import atomic_write_bytes, atomic_write_text
 from pocketagent.backends.dates import DateRules
-from pocketagent.backends.local.atomic import atomic_write_bytes, atomic_write_text
 from pocketagent.backends.local.calendar import prepare_event, prepare_reminder, wrap_in_calendar
 from pocketagent.data.package_files import load_package_toml, package_tree
 

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pocketagent.backends.local.atomic import atomic_write_bytes
+from pocketagent.atomic import atomic_write_bytes
 from pocketagent.backends.local.mail import MaildirMail
 from pocketagent.data.package_files import load_package_toml, package_tree
 

@@ -27,7 +27,7 @@ from pocketagent.backends.applescript import (
     run_osascript,
     spotlight_command,
 )
-from pocketagent.backends.dates import DateRules, event_end, parse_datetime, parse_optional_datetime
+from pocketagent.backends.dates import DateRules, event_end, parse_optional_tool_datetime, parse_tool_datetime
 from pocketagent.backends.local.files import MATCH_THRESHOLD, FileIndex, fold, name_tokens, query_words
 from pocketagent.backends.opener import DesktopOpener
 from pocketagent.errors import ToolError
@@ -115,7 +115,7 @@ class MacCalendar(CalendarApp):
         name = _text(title, "title")
         if not name:
             raise ToolError("the event needs a title")
-        start = parse_datetime(start_date, "start_date")
+        start = parse_tool_datetime(start_date, "start_date")
         end = event_end(start, end_date)
         warning = self._rules.check_not_past(start, "start_date")
         people = [a.addr_spec for a in parse_email_addresses(invitees, "invitee", required=False)]
@@ -230,7 +230,7 @@ class MacReminders(RemindersApp):
             raise ToolError("the reminder needs a name")
         if isinstance(priority, bool) or not isinstance(priority, int) or priority not in VALID_PRIORITIES:
             raise ToolError(f"priority must be 0 (none), 1 (high), 5 (medium) or 9 (low), got {priority!r}")
-        due = parse_optional_datetime(due_date, "due_date")
+        due = parse_optional_tool_datetime(due_date, "due_date")
         warning = self._rules.check_not_past(due, "due_date", bool(all_day)) if due else None
         script = reminders_create_script(
             title, due, _text(notes, "notes"), _text(list_name, "list name"), priority, bool(all_day)

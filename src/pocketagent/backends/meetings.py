@@ -20,7 +20,6 @@ import secrets
 import string
 import threading
 import time
-import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,8 +27,9 @@ from typing import Any
 import httpx
 
 from pocketagent.backends.addresses import parse_email_addresses
-from pocketagent.backends.dates import parse_optional_datetime
+from pocketagent.backends.dates import parse_optional_tool_datetime
 from pocketagent.errors import ConfigError, ToolError
+from pocketagent.text import fold_accents
 from pocketagent.tools.protocols import MeetingsApp
 
 MAX_DURATION_MIN = 24 * 60
@@ -42,7 +42,7 @@ TOKEN_REFRESH_MARGIN_S = 60.0
 
 def parse_start_time(value: object, now: datetime) -> datetime | None:
     """A naive local datetime from "YYYY-MM-DD HH:MM:SS" ("" → None, an instant meeting)."""
-    start = parse_optional_datetime(value, "start_time")
+    start = parse_optional_tool_datetime(value, "start_time")
     if start is not None and start < now - PAST_GRACE:
         raise ToolError(f"start_time {start:%Y-%m-%d %H:%M:%S} is in the past (now is {now:%Y-%m-%d %H:%M})")
     return start
@@ -67,8 +67,7 @@ def parse_duration(value: object) -> int:
 
 def topic_slug(topic: str, max_length: int = 40) -> str:
     """ASCII, lowercase, hyphen-separated words of a topic ("Café sync!" → "cafe-sync")."""
-    ascii_text = unicodedata.normalize("NFKD", topic).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    words = re.findall(r"[a-z0-9]+", fold_accents(topic))  # letters without an ASCII form drop out
     slug = ""
     for word in words:
         candidate = f"{slug}-{word}" if slug else word

@@ -296,7 +296,7 @@ def build_workspace_apps(settings: Settings, llm: LLMBackend | None = None) -> A
 def _local_contacts(inputs: BackendInputs) -> ContactsApp:
     from pocketagent.backends.local.contacts import LocalContacts
 
-    return LocalContacts(inputs.layout.contacts)
+    return LocalContacts(inputs.layout.contacts, inputs.settings.phone_region)
 
 
 def _carddav_contacts(inputs: BackendInputs) -> ContactsApp:
@@ -304,7 +304,9 @@ def _carddav_contacts(inputs: BackendInputs) -> ContactsApp:
 
     s = inputs.settings
     url = s.carddav_url or inputs.required("caldav_url", 'contacts_backend = "carddav"')
-    return CardDAVContacts(url, s.dav_username, inputs.secret("dav_password"))
+    contacts = CardDAVContacts(url, s.dav_username, inputs.secret("dav_password"))
+    contacts.phone_region = s.phone_region
+    return contacts
 
 
 def _macos_contacts(inputs: BackendInputs) -> ContactsApp:

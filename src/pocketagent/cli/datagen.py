@@ -298,8 +298,8 @@ def import_tinyagent_command(
 ) -> None:
     """Convert a TinyAgent-format dataset to our JSONL (examples failing the checks are dropped)."""
     from pocketagent.data.checks import DatasetChecker
-    from pocketagent.data.example import NOW_FORMAT
     from pocketagent.data.formats import import_tinyagent, write_jsonl
+    from pocketagent.timefmt import NOW_FORMAT
     from pocketagent.tools.builtin import builtin_registry
 
     try:

@@ -345,7 +345,8 @@ def tools(
 @reports_errors
 def show_config(as_json: JsonOpt = False) -> None:
     """Show the effective settings and where the config file is read from."""
-    from pocketagent.settings import default_config_path, load_settings
+    from pocketagent.paths import default_config_path
+    from pocketagent.settings import load_settings
 
     settings = load_settings()
     data = settings.redacted_dump()  # passwords and tokens are never printed

@@ -15,7 +15,6 @@ leak from a held-out set (the hand-written eval), and leakage between splits.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,9 +24,12 @@ from enum import Enum
 import networkx as nx
 
 from pocketagent.data.dedup import NearDuplicateIndex
-from pocketagent.data.example import NOW_FORMAT, Example, tools_of
+from pocketagent.data.example import Example, tools_of
 from pocketagent.errors import PlanParseError, ToolArgumentError, UnknownToolError
+from pocketagent.phones import looks_like_phone_number
 from pocketagent.plan.language import END_OF_PLAN, JOIN, REFERENCE, Plan, parse_arguments, parse_plan, references_in
+from pocketagent.text import fold_accents
+from pocketagent.timefmt import NOW_FORMAT
 from pocketagent.tools.registry import ToolRegistry
 
 
@@ -116,7 +118,6 @@ class Conventions:
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
-_PHONE = re.compile(r"^\+?[\d\s().-]{3,}$")
 _LENIENT_ACTION = re.compile(r"^\s*(\d+)\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.DOTALL)
 _THOUGHT = re.compile(r"^\s*Thought\s*:")
 _MULTI_PERSON = re.compile(r"\s(and|&)\s|,")
@@ -129,12 +130,6 @@ class CheckFailed(Exception):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form for "is this name in the request" checks."""
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _diagnose_structure(text: str) -> None:
@@ -278,7 +273,7 @@ class ExampleChecker:
 
     def _check_people(self, plan: Plan, query: str) -> None:
         conv = self.conventions
-        folded_query = fold(query)
+        folded_query = fold_accents(query)
         for action in plan.tool_actions:
             if action.tool in (conv.email_lookup, conv.phone_lookup):
                 name = action.args[0]
@@ -286,7 +281,7 @@ class ExampleChecker:
                     raise CheckFailed(
                         Reason.MULTI_PERSON_LOOKUP, f"{action.tool}({name!r}) looks up several people at once"
                     )
-                if isinstance(name, str) and fold(name) not in folded_query:
+                if isinstance(name, str) and fold_accents(name) not in folded_query:
                     raise CheckFailed(
                         Reason.NAME_NOT_IN_QUERY, f"{action.tool}({name!r}): the request never says {name!r}"
                     )
@@ -306,7 +301,7 @@ class ExampleChecker:
             if target != lookup:
                 raise CheckFailed(Reason.WRONG_LOOKUP, f"{tool}: {value} comes from {target}, expected {lookup}")
             return
-        literal = isinstance(value, str) and ("@" in value if kind == "email" else bool(_PHONE.match(value)))
+        literal = isinstance(value, str) and ("@" in value if kind == "email" else looks_like_phone_number(value))
         if not literal:
             raise CheckFailed(Reason.MISSING_LOOKUP, f"{tool}: {value!r} is neither an {kind} nor a $N from {lookup}")
 

@@ -10,23 +10,19 @@ constants, so results are the same in every process (no PYTHONHASHSEED dependenc
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
-_NON_WORD = re.compile(r"[^\w]+")
+from pocketagent.text import normalize_name
+
 _PRIME = (1 << 61) - 1
 
 
 def normalize_query(text: str) -> str:
-    """Lower-case, strip accents and punctuation, collapse spaces: "Text  Zoë!" -> "text zoe"."""
-    # Compatibility-decompose before and after case folding: either step can expose the other's input ("℠" -> "SM").
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_NON_WORD.sub(" ", plain).split())
+    """Lower-case, strip accents and punctuation, collapse spaces: "Text  Zoë!" -> "text zoe" (`normalize_name`)."""
+    return normalize_name(text)
 
 
 def shingles(normalized: str, size: int = 4) -> frozenset[int]:

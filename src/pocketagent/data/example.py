@@ -1,26 +1,38 @@
 """One dataset example: a user request, its reference plan and the moment it was said.
 
-The JSONL line format (shared with ../shared/data/handwritten-dev.jsonl) is::
+The JSONL line format (the same for data/*.jsonl, the packaged example bank and eval sets) is::
 
     {"id": ..., "query": ..., "plan": ..., "now": "YYYY-MM-DD HH:MM:SS", "tools": [...]}
 
-`tools` lists the plan's tools in plan order, deduplicated, `join` excluded.
+`tools` lists the plan's tools in plan order, deduplicated, `join` excluded. `read_examples` and
+`write_examples` are the one reader and writer of that format: UTF-8, no ASCII escaping, keys in
+the order above, `\\n` line ends, so equal data gives byte-identical files.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import gzip
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-from pocketagent.errors import PocketAgentError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from pocketagent.errors import DataFormatError
 from pocketagent.plan.language import Plan
 
-NOW_FORMAT = "%Y-%m-%d %H:%M:%S"
+__all__ = [
+    "FIELDS",
+    "DataFormatError",
+    "Example",
+    "iter_numbered_examples",
+    "read_examples",
+    "tools_of",
+    "write_examples",
+]
+
 FIELDS = ("id", "query", "plan", "now", "tools")
-
-
-class DataFormatError(PocketAgentError):
-    """A dataset file or record that does not have the expected shape."""
 
 
 def tools_of(plan: Plan) -> list[str]:
@@ -31,24 +43,45 @@ def tools_of(plan: Plan) -> list[str]:
     return list(seen)
 
 
-@dataclass(frozen=True)
-class Example:
-    """A (request, plan) pair with the time it was made (dates in the plan resolve against `now`)."""
+class Example(BaseModel):
+    """A (request, plan) pair with the time it was made (dates in the plan resolve against `now`).
 
-    id: str
+    Fields may also be given positionally, in the order of `FIELDS`.
+    """
+
+    # strict: a number where a string belongs is an error, not silently converted
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
+
+    id: str = ""
     query: str
     plan: str
-    now: str
-    tools: tuple[str, ...]
+    now: str = ""  # "YYYY-MM-DD HH:MM:SS"; its format is a dataset check (checks.BAD_NOW), not a parse error
+    tools: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **fields: Any) -> None:
+        if len(args) > len(FIELDS):
+            raise TypeError(f"Example takes at most {len(FIELDS)} positional arguments")
+        fields.update(zip(FIELDS, args))
+        super().__init__(**fields)
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _tools_as_tuple(cls, value: Any) -> Any:
+        # JSON gives a list; the model keeps an immutable tuple
+        return tuple(value) if isinstance(value, list) else value
 
     @classmethod
     def from_plan(cls, example_id: str, query: str, plan: Plan, now: str) -> Example:
         """Build an example from a Plan object; the plan text is always the canonical rendering."""
-        return cls(example_id, query, plan.render(), now, tuple(tools_of(plan)))
+        return cls(id=example_id, query=query, plan=plan.render(), now=now, tools=tuple(tools_of(plan)))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object, keys in the canonical order."""
         return {"id": self.id, "query": self.query, "plan": self.plan, "now": self.now, "tools": list(self.tools)}
+
+    def to_json_line(self) -> str:
+        """The JSONL line (with its newline) this example is written as."""
+        return json.dumps(self.to_dict(), ensure_ascii=False) + "\n"
 
     @classmethod
     def from_dict(cls, record: Any, where: str = "") -> Example:
@@ -56,19 +89,64 @@ class Example:
         prefix = f"{where}: " if where else ""
         if not isinstance(record, dict):
             raise DataFormatError(f"{prefix}expected a JSON object, got {type(record).__name__}")
-        missing = [name for name in ("query", "plan") if name not in record]
-        if missing:
-            raise DataFormatError(f"{prefix}missing field(s) {', '.join(missing)}")
-        for name in ("id", "query", "plan", "now"):
-            if name in record and not isinstance(record[name], str):
-                raise DataFormatError(f"{prefix}field {name!r} must be a string, got {type(record[name]).__name__}")
-        tools = record.get("tools", [])
-        if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
-            raise DataFormatError(f"{prefix}field 'tools' must be a list of strings")
-        return cls(
-            id=record.get("id", ""),
-            query=record["query"],
-            plan=record["plan"],
-            now=record.get("now", ""),
-            tools=tuple(tools),
-        )
+        try:
+            return cls.model_validate(record)
+        except ValidationError as error:
+            raise DataFormatError(prefix + _describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    """The first validation problem as one line: ``field 'now': must be ...``."""
+    first = error.errors(include_url=False)[0]
+    field = str(first["loc"][0]) if first["loc"] else "record"
+    if first["type"] == "missing":
+        missing = [str(e["loc"][0]) for e in error.errors() if e["type"] == "missing"]
+        return f"missing field(s) {', '.join(missing)}"
+    if field == "tools":
+        return "field 'tools' must be a list of strings"
+    if first["type"] == "string_type":
+        return f"field {field!r} must be a string, got {type(first['input']).__name__}"
+    return f"field {field!r}: {first['msg']}"
+
+
+def iter_numbered_examples(path: Path) -> Iterator[tuple[int, Example]]:
+    """(line number, example) for each non-blank line of a JSONL (or `.jsonl.gz`) file, streaming.
+
+    Raises `DataFormatError` naming ``file:line`` for an unreadable file or a bad line.
+    """
+    try:
+        handle = gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
+    except OSError as error:
+        raise DataFormatError(f"cannot read {path}: {error.strerror or error}") from None
+    with handle:
+        number = 0
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise DataFormatError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+                yield number, Example.from_dict(record, where=f"{path}:{number}")
+        except UnicodeDecodeError:
+            raise DataFormatError(f"{path}:{number + 1}: not UTF-8 text") from None
+        except (EOFError, gzip.BadGzipFile) as error:
+            raise DataFormatError(f"{path}: not a complete gzip file ({error})") from None
+
+
+def read_examples(path: Path) -> Iterator[Example]:
+    """The examples of a JSONL file, streaming; raises `DataFormatError` with ``file:line``."""
+    for _, example in iter_numbered_examples(path):
+        yield example
+
+
+def write_examples(path: Path, examples: Iterable[Example]) -> int:
+    """Write examples as JSONL (creating the parent folder); returns how many were written."""
+    count = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        for example in examples:
+            handle.write(example.to_json_line())
+            count += 1
+    return count

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pocketagent.data.example import DataFormatError, Example
+from pocketagent.data.example import DataFormatError, Example, read_examples, write_examples
 from pocketagent.errors import PlanParseError, PocketAgentError
 from pocketagent.plan.language import JOIN, Action, Plan, parse_plan
 from pocketagent.tools.registry import ToolRegistry
@@ -41,41 +41,18 @@ _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?")
 
 
 def write_jsonl(path: Path, examples: Iterable[Example]) -> int:
-    """Write examples as JSONL; returns how many were written."""
-    count = 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="\n") as handle:
-        for example in examples:
-            handle.write(json.dumps(example.to_dict(), ensure_ascii=False) + "\n")
-            count += 1
-    return count
+    """Write examples as JSONL; returns how many were written (see `write_examples`)."""
+    return write_examples(path, examples)
 
 
 def iter_jsonl(path: Path) -> Iterator[Example]:
     """Examples of a JSONL file; raises `DataFormatError` naming the line at fault."""
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as error:
-        raise DataFormatError(f"cannot read {path}: {error.strerror or error}") from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataFormatError(f"{path}:{number}: not valid JSON ({error.msg})") from None
-            except UnicodeDecodeError:
-                raise DataFormatError(f"{path}:{number}: not UTF-8 text") from None
-            yield Example.from_dict(record, where=f"{path}:{number}")
+    return read_examples(path)
 
 
 def read_jsonl(path: Path) -> list[Example]:
     """All examples of a JSONL file."""
-    try:
-        return list(iter_jsonl(path))
-    except UnicodeDecodeError:
-        raise DataFormatError(f"{path}: not UTF-8 text") from None
+    return list(read_examples(path))
 
 
 def read_queries(path: Path) -> list[str]:
@@ -195,13 +172,20 @@ def _one_from_tinyagent(key: str, value: Any, registry: ToolRegistry, default_no
             plan = _plan_from_steps(plan_step.get("parsed_output"), registry)
         except (DataFormatError, PocketAgentError) as second_error:
             raise DataFormatError(f"plan unreadable: {first_error}; parsed_output: {second_error}") from None
-    now = value.get("now")
-    if not isinstance(now, str):
-        found = _DATETIME.search(str(plan_step.get("raw_input", "")))
-        now = found.group(0).replace("T", " ") if found else default_now
-        if len(now) == 16:
-            now += ":00"
-    return Example.from_plan(key, value["input"], plan, now)
+    return Example.from_plan(key, value["input"], plan, tinyagent_now(value, plan_step) or default_now)
+
+
+def tinyagent_now(entry: dict[str, Any], plan_step: dict[str, Any]) -> str | None:
+    """The request time of a TinyAgent entry: its "now" key (our export writes it), else the
+    first date-time in the plan step's prompt (`raw_input`), as "YYYY-MM-DD HH:MM:SS"; None if neither."""
+    now = entry.get("now")
+    if isinstance(now, str) and now:
+        return now
+    found = _DATETIME.search(str(plan_step.get("raw_input", "")))
+    if found is None:
+        return None
+    text = found.group(0).replace("T", " ")
+    return text + ":00" if len(text) == 16 else text
 
 
 def export_tinyagent(path: Path, examples: Iterable[Example], registry: ToolRegistry) -> int:

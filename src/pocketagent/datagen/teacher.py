@@ -27,7 +27,7 @@ from datetime import datetime
 from pocketagent.agent.prompts import RULES, describe_now, user_turn
 from pocketagent.data.card import CardInputs
 from pocketagent.data.checks import DatasetChecker, Rejection, split_leaks
-from pocketagent.data.example import NOW_FORMAT, Example, tools_of
+from pocketagent.data.example import Example, tools_of
 from pocketagent.data.generate.offline import SHAPE_BUCKETS, OfflineGenerator, shape_bucket
 from pocketagent.data.generate.timeexpr import fmt, sample_now
 from pocketagent.data.pipeline import DatasetRun
@@ -36,6 +36,7 @@ from pocketagent.errors import BackendError, PlanParseError
 from pocketagent.llm.base import GenerationOptions, LLMBackend, Message
 from pocketagent.plan.grammar import build_grammar
 from pocketagent.plan.language import END_OF_PLAN, Action, Plan, parse_plan
+from pocketagent.timefmt import NOW_FORMAT
 from pocketagent.tools.registry import ToolRegistry
 
 # A line that starts a request: "Request: ...", also "2. **Request:** ..." and similar decorations.

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Self
 
+from pocketagent import paths
 from pocketagent.errors import BfclError
 
 BFCL_EVAL_VERSION = "2026.3.23"
@@ -163,9 +164,8 @@ def load_items(
 
 
 def default_venv_dir() -> Path:
-    """`$XDG_CACHE_HOME/pocketagent/bfcl-venv` (default `~/.cache/...`)."""
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "pocketagent" / "bfcl-venv"
+    """`paths.cache_dir()/bfcl-venv` (`$XDG_CACHE_HOME/pocketagent/bfcl-venv`, default `~/.cache/...`)."""
+    return paths.cache_dir() / "bfcl-venv"
 
 
 def _venv_python(venv_dir: Path) -> Path:

@@ -29,9 +29,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pocketagent.data.formats import tinyagent_now
 from pocketagent.errors import PlanParseError, PocketAgentError
 from pocketagent.plan.language import JOIN, Plan, parse_plan, render_value
-from pocketagent.settings import NOW_FORMAT
+from pocketagent.timefmt import NOW_FORMAT
 
 
 class EvalFileError(PocketAgentError):
@@ -212,14 +213,20 @@ def _tinyagent_item(path: Path, key: str, entry: Any) -> EvalItem:
     planner = next((s for s in steps if isinstance(s, dict) and s.get("type") == "plan"), None)
     if planner is None:
         raise EvalFileError(f'{where}: no planner step ("type": "plan") in \'output\'')
+    # the same request time as `datagen import-tinyagent` gives (one reading of TinyAgent's format)
+    now_text = tinyagent_now(entry, planner)
+    try:
+        now = parse_now(now_text) if now_text else None
+    except ValueError as exc:
+        raise EvalFileError(f"{where}: {exc}") from None
     raw = planner.get("raw_output")
     if isinstance(raw, str) and raw.strip():
         try:
-            return EvalItem(id=key, query=query, plan=parse_plan(raw), plan_text=raw)
+            return EvalItem(id=key, query=query, plan=parse_plan(raw), plan_text=raw, now=now)
         except PlanParseError:
             pass  # TinyAgent raw outputs sometimes omit join(); parsed_output is the fallback
     text = _plan_from_parsed_output(planner.get("parsed_output"), where)
-    return EvalItem(id=key, query=query, plan=_reference_plan(text, where), plan_text=text)
+    return EvalItem(id=key, query=query, plan=_reference_plan(text, where), plan_text=text, now=now)
 
 
 def load_tinyagent_items(path: str | Path) -> list[EvalItem]:

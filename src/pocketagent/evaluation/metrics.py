@@ -191,8 +191,12 @@ def _month_name_date(text: str) -> datetime | None:
     return None
 
 
-def parse_datetime(text: str, now: datetime | None = None) -> datetime | None:
-    """Rule 3: the datetime a date-like string means, or None if it is not one."""
+def parse_lenient_datetime(text: str, now: datetime | None = None) -> datetime | None:
+    """Rule 3: the datetime a date-like string means, or None if it is not one.
+
+    Lenient, for comparing plan arguments: ISO and US dates, month names and (given `now`)
+    relative days all count. Tool input is parsed strictly by `backends.dates.parse_tool_datetime`.
+    """
     text = " ".join(text.strip().split())
     try:
         match = _ISO_DATE.match(text)
@@ -295,7 +299,7 @@ class ArgumentKeys:
         if ids and not any(texts):
             return ("refs", frozenset(Counter(refs(i) for i in ids).items()))
         if not ids:
-            when = parse_datetime(text, self.now)
+            when = parse_lenient_datetime(text, self.now)
             if when is not None:
                 return ("date", when)
             return ("text", texts[0]) if texts[0] else _EMPTY_KEY

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Protocol
 
 from pocketagent.agent.compact_prompt import compact_messages
-from pocketagent.data.example import NOW_FORMAT, DataFormatError, Example
+from pocketagent.data.example import DataFormatError, Example
 from pocketagent.data.formats import read_jsonl
 from pocketagent.errors import ConfigError
 from pocketagent.llm.base import Message
+from pocketagent.timefmt import NOW_FORMAT
 from pocketagent.tools.registry import ToolRegistry
 
 

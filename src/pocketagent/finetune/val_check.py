@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pocketagent.data.example import NOW_FORMAT, Example
+from pocketagent.data.example import Example
 from pocketagent.errors import ModelFixableError
 from pocketagent.plan.language import parse_plan
+from pocketagent.timefmt import NOW_FORMAT
 from pocketagent.tools.registry import ToolRegistry
 
 

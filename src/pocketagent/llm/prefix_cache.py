@@ -35,7 +35,6 @@ import logging
 import os
 import struct
 import sys
-import tempfile
 import time
 import zlib
 from array import array
@@ -43,6 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pocketagent.atomic import atomic_writer
 from pocketagent.errors import BackendError, ConfigError
 
 _LOG = logging.getLogger(__name__)
@@ -262,18 +262,10 @@ class PrefixCache:
 def _write_replacing(path: Path, parts: Sequence[bytes | memoryview]) -> None:
     """Write `parts` to a temp file beside `path` and rename it over `path`.
 
-    Unlike the stores' atomic_write_bytes this does not fsync: an entry is a cache whose
+    Unlike the stores' writes this does not fsync (`durable=False`): an entry is a cache whose
     length and checksum are verified on every read, so a file damaged by a power loss is
     detected and rebuilt, and skipping the fsync of tens of megabytes keeps a cold start fast.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            for part in parts:
-                handle.write(part)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+    with atomic_writer(path, durable=False) as handle:
+        for part in parts:
+            handle.write(part)

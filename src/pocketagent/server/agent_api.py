@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from pocketagent.errors import PocketAgentError
 from pocketagent.server.runtime import RunState, ServerRuntime
-from pocketagent.settings import NOW_FORMAT
+from pocketagent.timefmt import NOW_FORMAT
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from pocketagent.backends.local.atomic import atomic_write_text
+from pocketagent.atomic import atomic_write_text
 from pocketagent.errors import PocketAgentError, ToolError
 from pocketagent.llm.base import GenerationOptions, LLMBackend, Message
 from pocketagent.tools.protocols import PdfApp

@@ -13,7 +13,6 @@ never show a tool the prompt does not list).
 from __future__ import annotations
 
 import gzip
-import json
 import random
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pocketagent.data.example import DataFormatError, Example
+from pocketagent.data.example import DataFormatError, Example, read_examples
 from pocketagent.errors import ToolRagError
 from pocketagent.toolrag.embedder import Embedder, EmbeddingCache, ProgressFn
 
@@ -34,23 +33,17 @@ BankExample = Example
 
 def read_bank(path: Path) -> list[BankExample]:
     """Examples from a `.jsonl` or `.jsonl.gz` file."""
+    if not path.is_file():
+        raise ToolRagError(f"no Tool RAG example bank at {path}; build one with: pocketagent toolrag train")
     try:
-        raw = path.read_bytes()
-        text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8")
-        return [
-            Example.from_dict(json.loads(line), f"{path}:{number}")
-            for number, line in enumerate(text.splitlines(), start=1)
-            if line.strip()
-        ]
-    except FileNotFoundError:
-        raise ToolRagError(f"no Tool RAG example bank at {path}; build one with: pocketagent toolrag train") from None
-    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, DataFormatError) as exc:
+        return list(read_examples(path))
+    except DataFormatError as exc:
         raise ToolRagError(f"cannot read the example bank {path}: {exc}") from None
 
 
 def write_bank(examples: Iterable[BankExample], path: Path) -> None:
     """Write examples as gzip-compressed JSONL (reproducible: no timestamp in the gzip header)."""
-    text = "".join(json.dumps(ex.to_dict(), ensure_ascii=False) + "\n" for ex in examples)
+    text = "".join(ex.to_json_line() for ex in examples)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
 

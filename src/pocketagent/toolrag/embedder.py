@@ -16,11 +16,10 @@ embeddings of a text list on disk under a key made of the model id and the texts
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import importlib.util
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +27,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from pocketagent import paths
+from pocketagent.atomic import atomic_writer
 from pocketagent.errors import EmbedderError
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -53,9 +54,8 @@ class Embedder(Protocol):
 
 
 def default_cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/pocketagent/toolrag` (default `~/.cache/...`)."""
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "pocketagent" / "toolrag"
+    """`paths.cache_dir()/toolrag` (`$XDG_CACHE_HOME/pocketagent/toolrag`, default `~/.cache/...`)."""
+    return paths.cache_dir() / "toolrag"
 
 
 def locate_model() -> Path:
@@ -218,17 +218,10 @@ class EmbeddingCache:
         return vectors
 
     def store(self, model_id: str, texts: Sequence[str], vectors: np.ndarray) -> None:
-        path = self.path_for(model_id, texts)
-        tmp: str | None = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
-            with os.fdopen(fd, "wb") as handle:
-                np.save(handle, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
-            os.replace(tmp, path)
-        except OSError:  # a read-only or full cache dir: recompute next time
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
+        # A read-only or full cache dir only costs a recomputation next time. No fsync
+        # (durable=False): `load` checks the shape and dtype of what it reads.
+        with contextlib.suppress(OSError), atomic_writer(self.path_for(model_id, texts), durable=False) as handle:
+            np.save(handle, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
 
     def embeddings(self, embedder: Embedder, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         """Cached embeddings of `texts`, computing and storing them on a miss."""

@@ -9,7 +9,7 @@ A new item is inserted before the file's last `END:VCALENDAR`, so the rest of a 
 file is kept byte for byte. The file is first checked: it must be UTF-8 and parse
 completely (every BEGIN closed by its END); otherwise it is left alone with a clear
 `CalendarFileError`. Listing all calendars skips such a file with a logged warning. Writes
-are atomic and locked (`atomic.py`). Times are stored with a TZID (and its VTIMEZONE) or
+are atomic and locked (`pocketagent.atomic`). Times are stored with a TZID (and its VTIMEZONE) or
 in UTC; see `dates.py`.
 
 The item builders (`prepare_event`, `prepare_reminder`) are shared with the CalDAV backend.
@@ -28,8 +28,8 @@ from pathlib import Path
 
 import icalendar
 
-from pocketagent.backends.dates import DateRules, event_end, parse_datetime, parse_optional_datetime
-from pocketagent.backends.local.atomic import atomic_write_bytes, locked, remove_stale_temp_files
+from pocketagent.atomic import atomic_write_bytes, locked, remove_stale_temp_files
+from pocketagent.backends.dates import DateRules, event_end, parse_optional_tool_datetime, parse_tool_datetime
 from pocketagent.backends.local.contacts import looks_like_email
 from pocketagent.backends.local.matching import (
     Candidate,
@@ -151,7 +151,7 @@ def prepare_event(
 ) -> PreparedItem:
     """Validate the tool's arguments and build the VEVENT. Midnight-to-midnight spans are all-day."""
     summary = _required_text(title, "title")
-    start = parse_datetime(start_date, "start_date")
+    start = parse_tool_datetime(start_date, "start_date")
     end = event_end(start, end_date)
     place = _optional_text(location, "location")
     description = _optional_text(notes, "notes")
@@ -202,7 +202,7 @@ def prepare_reminder(
     summary = _required_text(name, "name")
     if not isinstance(all_day, bool):
         raise ToolError(f"all_day must be True or False, got {all_day!r}")
-    due = parse_optional_datetime(due_date, "due_date")
+    due = parse_optional_tool_datetime(due_date, "due_date")
     level = parse_priority(priority)
     description = _optional_text(notes, "notes")
     if all_day and due is None:

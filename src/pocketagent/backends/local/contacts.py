@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pocketagent.backends.local.atomic import atomic_write_bytes, locked, remove_stale_temp_files
+from pocketagent.atomic import atomic_write_bytes, locked, remove_stale_temp_files
 from pocketagent.backends.local.matching import (
     AmbiguousMatchError,
     Candidate,
@@ -36,6 +36,7 @@ from pocketagent.backends.local.vcard import (
     structured_value,
 )
 from pocketagent.errors import ToolError
+from pocketagent.phones import DEFAULT_PHONE_REGION, looks_like_phone_number, phone_key
 from pocketagent.tools.protocols import ContactsApp
 
 # ---------------------------------------------------------------------------------------
@@ -51,15 +52,6 @@ _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 def looks_like_email(text: str) -> bool:
     return bool(_EMAIL.match(text.strip()))
-
-
-def looks_like_phone(text: str) -> bool:
-    stripped = text.strip()
-    return bool(re.fullmatch(r"\+?[\d\s().\-/]+", stripped)) and sum(c.isdigit() for c in stripped) >= 5
-
-
-def _digits(text: str) -> str:
-    return "".join(c for c in text if c.isdigit())
 
 
 def _pref_rank(prop: VCardProperty) -> int:
@@ -133,7 +125,13 @@ class Contact:
 
 
 class ContactBook(ContactsApp):
-    """Lookup shared by every contacts backend; subclasses provide `contacts()`."""
+    """Lookup shared by every contacts backend; subclasses provide `contacts()`.
+
+    `phone_region` is the country of numbers written without a country code, so that a
+    number looked up as "+1 415 555 0101" finds a card that says "(415) 555-0101".
+    """
+
+    phone_region: str = DEFAULT_PHONE_REGION
 
     def contacts(self) -> list[Contact]:
         raise NotImplementedError
@@ -156,15 +154,16 @@ class ContactBook(ContactsApp):
         query = name.strip()
         contacts = self.contacts()
         # A literal address or number needs no lookup, but may lead to the other field.
-        is_email, is_phone = looks_like_email(query), looks_like_phone(query)
+        is_email, is_phone = looks_like_email(query), looks_like_phone_number(query)
         if (wanted == "email" and is_email) or (wanted == "phone" and is_phone):
             return query
         if is_email or is_phone:
+            key = phone_key(query, self.phone_region) if is_phone else ""
             matches = [
                 c
                 for c in contacts
                 if (is_email and query.lower() in {e.lower() for e in c.emails})
-                or (is_phone and _digits(query) in {_digits(p) for p in c.phones})
+                or (is_phone and key in {phone_key(p, self.phone_region) for p in c.phones})
             ]
             if not matches:
                 raise NoMatchError(f"no contact has {query!r}, so the {noun} is unknown")
@@ -207,8 +206,9 @@ class LocalContacts(ContactBook):
 
     WRITE_FILE = "pocketagent.vcf"
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, phone_region: str = DEFAULT_PHONE_REGION) -> None:
         self.directory = Path(directory)
+        self.phone_region = phone_region
         self._cache_key: tuple[tuple[Path, int, int], ...] = ()
         self._cache: list[Contact] = []
         self._cache_guard = threading.Lock()

@@ -14,23 +14,25 @@ Type words ("pdf", "spreadsheet", "photo") select extensions instead of name wor
 
 from __future__ import annotations
 
-import difflib
 import heapq
 import json
 import os
 import re
 import threading
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pocketagent.backends.local.atomic import atomic_write_text, locked, remove_stale_temp_files
+from rapidfuzz import process
+from rapidfuzz.distance import Indel
+
+from pocketagent.atomic import atomic_write_text, locked, remove_stale_temp_files
 from pocketagent.backends.opener import DesktopOpener
 from pocketagent.errors import ToolError
+from pocketagent.text import fold_accents
 from pocketagent.tools.protocols import FilesApp
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: names folded by pocketagent.text.fold_accents
 SKIPPED_DIRS = frozenset({"__pycache__", "node_modules"})
 MATCH_THRESHOLD = 0.66
 
@@ -82,9 +84,6 @@ TYPE_WORDS: dict[str, frozenset[str]] = {
         "markdown": "md",
     }.items()
 }
-# Letters NFKD does not decompose into ASCII.
-_FOLD = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "æ": "ae", "Æ": "AE", "đ": "d",
-                       "Đ": "D", "ı": "i", "œ": "oe", "Œ": "OE", "þ": "th", "ð": "d"})  # fmt: skip
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 
@@ -93,8 +92,7 @@ def fold(text: str) -> str:
     """Lowercase, accents removed ("Erdoğan" → "erdogan")."""
     if text.isascii():
         return text.lower()  # the common case, 20x faster than normalizing
-    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_FOLD))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    return fold_accents(text)
 
 
 def name_tokens(text: str) -> list[str]:
@@ -356,8 +354,8 @@ class FileIndex:
         if len(word) >= 4 and word not in self._postings:  # typos: only when the word itself is unknown
             size = len(word)
             near = [t for t in self._vocabulary if abs(len(t) - size) <= 2 and (t[0] == word[0] or t[-1] == word[-1])]
-            for token in difflib.get_close_matches(word, near, n=8, cutoff=0.8):
-                ratio = difflib.SequenceMatcher(None, word, token).ratio()
+            close = process.extract(word, near, scorer=Indel.normalized_similarity, limit=8, score_cutoff=0.8)
+            for token, ratio, _ in close:
                 similar[token] = max(similar.get(token, 0.0), 0.8 * ratio)
         return similar
 
@@ -421,8 +419,10 @@ class FileIndex:
     def closest_names(self, query: str, limit: int = 3) -> list[str]:
         """File names that look most like `query`, for "did you mean" messages."""
         folded = {fold(entry[1]): entry[1] for entry in self._files if entry is not None}
-        close = difflib.get_close_matches(fold(query), list(folded), n=limit, cutoff=0.3)
-        return [folded[c] for c in close]
+        close = process.extract(
+            fold(query), list(folded), scorer=Indel.normalized_similarity, limit=limit, score_cutoff=0.3
+        )
+        return [folded[name] for name, _, _ in close]
 
 
 def _most_recent(paths: Sequence[Path]) -> Path:

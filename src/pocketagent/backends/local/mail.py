@@ -32,8 +32,8 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 
+from pocketagent.atomic import atomic_write_text, locked, remove_stale_temp_files
 from pocketagent.backends.addresses import parse_email_address, parse_email_addresses
-from pocketagent.backends.local.atomic import atomic_write_text, locked, remove_stale_temp_files
 from pocketagent.backends.local.maildir import (
     _PARSE_ERRORS,
     FOLDER_NAMES,

@@ -24,11 +24,9 @@ header helpers that survive malformed input, and `MaildirFolders`, which `Maildi
 from __future__ import annotations
 
 import contextlib
-import html
 import logging
 import mailbox
 import os
-import re
 import stat
 import threading
 from dataclasses import dataclass
@@ -41,6 +39,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from pocketagent.backends.local.html_text import html_to_text
 from pocketagent.errors import ConfigError, ToolError
 
 log = logging.getLogger(__name__)
@@ -161,9 +160,7 @@ def plain_text(message: EmailMessage) -> str:
         payload = part.get_payload(decode=True) or b""
         content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload)
     if part.get_content_subtype() == "html":
-        content = re.sub(r"(?is)<(script|style).*?</\1>", " ", content)
-        content = re.sub(r"(?i)<br\s*/?>|</p>", "\n", content)
-        content = html.unescape(re.sub(r"<[^>]+>", "", content))
+        content = html_to_text(content)
     return content.strip()
 
 

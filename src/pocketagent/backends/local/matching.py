@@ -9,11 +9,12 @@ listing them.
 from __future__ import annotations
 
 import codecs
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
+
+from rapidfuzz.distance import Indel
 
 from pocketagent.errors import ToolError, UserFileError
 from pocketagent.text import normalize_name
@@ -54,12 +55,15 @@ class MatchResult(Generic[T]):
 
 
 def _similarity(query: str, key: str) -> float:
-    whole = difflib.SequenceMatcher(None, query, key).ratio()
-    compact = difflib.SequenceMatcher(None, query.replace(" ", ""), key.replace(" ", "")).ratio()
+    # Indel normalized similarity (2 * LCS / total length): difflib's ratio, computed exactly
+    # and in C (difflib's matching-blocks heuristic can only find fewer common characters).
+    similarity = Indel.normalized_similarity
+    whole = similarity(query, key)
+    compact = similarity(query.replace(" ", ""), key.replace(" ", ""))
     q_tokens, k_tokens = query.split(), key.split()
     tokens = 0.0
     if q_tokens and len(q_tokens) <= len(k_tokens):
-        tokens = sum(max(difflib.SequenceMatcher(None, q, k).ratio() for k in k_tokens) for q in q_tokens)
+        tokens = sum(max(similarity(q, k) for k in k_tokens) for q in q_tokens)
         tokens /= len(q_tokens)
     return max(whole, compact, tokens)
 

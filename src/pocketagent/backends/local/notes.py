@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pocketagent.backends.local.atomic import atomic_write_bytes, atomic_write_text, locked, remove_stale_temp_files
+from pocketagent.atomic import atomic_write_bytes, atomic_write_text, locked, remove_stale_temp_files
 from pocketagent.backends.local.matching import (
     Candidate,
     NoMatchError,

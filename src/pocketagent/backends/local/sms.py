@@ -21,8 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from pocketagent.atomic import atomic_write_text, remove_stale_temp_files
 from pocketagent.backends.addresses import normalize_phone_numbers
-from pocketagent.backends.local.atomic import atomic_write_text, remove_stale_temp_files
 from pocketagent.errors import ToolError
 from pocketagent.tools.protocols import SmsApp
 

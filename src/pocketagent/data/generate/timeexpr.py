@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from pocketagent.data.example import NOW_FORMAT
 from pocketagent.text import NUMBER_WORDS
+from pocketagent.timefmt import NOW_FORMAT
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_SHORT = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -1,9 +1,10 @@
-"""Crash-safe, concurrency-safe file writes for the local stores.
+"""Crash-safe, concurrency-safe file writes, for the local stores and the on-disk caches.
 
 A write goes to a temp file in the same directory, is fsynced, then renamed over the
 target (atomic on POSIX), and the directory is fsynced. A process killed at any point
-leaves either the old file or the new one, never a mix. `locked()` serializes writers
-(threads and processes) with an advisory lock on a sidecar `.lock` file.
+leaves either the old file or the new one, never a mix. Caches whose entries are verified
+on read pass `durable=False` and skip the fsyncs. `locked()` serializes writers (threads
+and processes) with a `filelock` lock on a sidecar `.lock` file.
 
 A process killed between creating the temp file (``.NAME.xxxxxxxx.tmp``) and the rename
 leaves that file behind; each store calls `remove_stale_temp_files` when it is opened.
@@ -16,50 +17,46 @@ import os
 import re
 import stat
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-try:
-    import fcntl
-except ImportError:  # Windows: thread-level locking only
-    fcntl = None  # type: ignore[assignment]
+from filelock import FileLock
 
 # A live write takes well under a second (the stores hold text files); ten minutes leaves
 # a wide margin for a slow disk or a writer in another process that is still running.
 STALE_TEMP_AGE_S = 10 * 60
 # mkstemp(prefix=".NAME.", suffix=".tmp") names: 8 characters from tempfile's alphabet.
 _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
-
-_thread_locks: dict[str, threading.Lock] = {}
-_thread_locks_guard = threading.Lock()
-
-
-def _thread_lock(path: Path) -> threading.Lock:
-    # flock is per open file description, so threads of one process need their own lock too.
-    with _thread_locks_guard:
-        return _thread_locks.setdefault(str(path), threading.Lock())
+# How often a waiting writer retries a held lock: store writes take milliseconds.
+_LOCK_POLL_S = 0.005
 
 
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock for `path` (a sidecar `<name>.lock` file) across threads and processes."""
-    path = Path(os.path.abspath(path))  # one thread lock per file, however the path was spelled
+    """Hold an exclusive lock for `path` (a sidecar `<name>.lock` file) across threads and processes.
+
+    Waits as long as the holder keeps it (a store write takes milliseconds). Not re-entrant:
+    a thread that already holds the lock for `path` must not take it again.
+    """
+    path = Path(os.path.abspath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
-    with _thread_lock(lock_path), open(lock_path, "a+b") as handle:
-        if fcntl is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    # A new FileLock per call: each holds its own descriptor, so flock also excludes the
+    # other threads of this process (filelock falls back to a soft lock where flock is missing).
+    with FileLock(lock_path, poll_interval=_LOCK_POLL_S):
+        yield
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` atomically and durably (a symlink's target is replaced, not the link)."""
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
+    """A binary file handle whose contents replace `path` atomically when the block ends without error.
+
+    An exception inside the block leaves `path` untouched and removes the temp file. A
+    symlink's target is replaced, not the link; the file keeps its mode (new files get the
+    umask's). `durable=False` skips the fsyncs, for caches that verify what they read.
+    """
     path = Path(os.path.realpath(path))  # a workspace file may be a link into a synced folder
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _mode_for(path)
@@ -68,15 +65,23 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):  # mkstemp makes 0600; keep the file's mode (or the umask's)
             os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically and durably (a symlink's target is replaced, not the link)."""
+    with atomic_writer(path) as handle:
+        handle.write(data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
