@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pocketagent.cli.errors import reports_errors
-from pocketagent.cli.output import progress
+from pocketagent.cli.output import given_options, progress
 from pocketagent.errors import BfclError, CommandLineError
 
 if TYPE_CHECKING:
@@ -111,17 +111,7 @@ def register(app: typer.Typer, make_planner: MakePlanner) -> None:
             items = [item for name in names for item in checker.load_items(name, limit)]
             if not items:
                 raise CommandLineError("the chosen BFCL categories have no items")
-            overrides = {
-                key: value
-                for key, value in {
-                    "model": model,
-                    "backend": backend,
-                    "grammar": grammar,
-                    "max_tokens": max_tokens,
-                    "seed": seed,
-                }.items()
-                if value is not None
-            }
+            overrides = given_options(model=model, backend=backend, grammar=grammar, max_tokens=max_tokens, seed=seed)
             # Every BFCL prompt is different: an on-disk prefix cache would only churn.
             overrides["prompt_cache_dir"] = ""
             template = make_planner(overrides, build_tools(items[0].functions).registry)

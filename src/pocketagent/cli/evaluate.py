@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pocketagent.cli.errors import reports_errors
-from pocketagent.cli.output import progress
+from pocketagent.cli.output import given_options, progress
 from pocketagent.errors import CommandLineError
 
 if TYPE_CHECKING:
@@ -152,21 +152,17 @@ def register(app: typer.Typer, make_plan_fn: MakePlanFn) -> None:
                 raise CommandLineError(f"--now: {exc}") from None
             # Items that carry their own `now` keep it: their reference dates depend on it.
             items = [item if item.now is not None else dataclasses.replace(item, now=default_now) for item in items]
-        overrides = {
-            key: value
-            for key, value in {
-                "model": model,
-                "backend": backend,
-                "examples": examples,
-                "grammar": grammar,
-                "tool_rag": tool_rag,
-                "lora": lora,
-                "prompt_style": prompt_style,
-                "max_tokens": max_tokens,
-                "seed": seed,
-            }.items()
-            if value is not None
-        }
+        overrides = given_options(
+            model=model,
+            backend=backend,
+            examples=examples,
+            grammar=grammar,
+            tool_rag=tool_rag,
+            lora=lora,
+            prompt_style=prompt_style,
+            max_tokens=max_tokens,
+            seed=seed,
+        )
         plan_fn = make_plan_fn(overrides)
         model_name = getattr(plan_fn, "model_name", None) or model
         with _progress_bar("planning", len(items), quiet=as_json) as advance:

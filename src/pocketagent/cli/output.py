@@ -32,6 +32,11 @@ def json_text(
     return text
 
 
+def given_options(**options: Any) -> dict[str, Any]:
+    """The command-line options the user gave (not None): the settings they override."""
+    return {key: value for key, value in options.items() if value is not None}
+
+
 def emit(payload: dict[str, Any], as_json: bool, lines: list[str]) -> None:
     """Print `payload` as indented JSON with --json, else the human-readable `lines`."""
     if as_json:
