@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from pocketagent.errors import PlanParseError
 from pocketagent.plan import Action, Plan, execution_levels, parse_plan, plan_graph, references_in
+from pocketagent.plan.language import whole_reference
 
 HANDWRITTEN = Path(__file__).resolve().parents[2] / "data" / "handwritten-dev.jsonl"  # eval only, never trained on
 
@@ -190,3 +191,13 @@ def test_render_parse_round_trip(plan):
     parsed = parse_plan(text)
     assert parsed == plan
     assert parsed.render() == text
+
+
+@given(st.integers(min_value=1, max_value=10**6), st.sampled_from(["${}", "${{{}}}"]), st.sampled_from(["", " ", "\t"]))
+def test_a_value_that_is_only_a_reference_names_its_action(n: int, form: str, space: str) -> None:
+    assert whole_reference(f"{space}{form.format(n)}{space}") == n
+
+
+@pytest.mark.parametrize("value", ["$1 and $2", "see $3", "$", "", "3", 3, None, ["$1"]])
+def test_anything_else_is_not_a_whole_reference(value: object) -> None:
+    assert whole_reference(value) is None

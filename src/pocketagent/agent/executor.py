@@ -41,7 +41,7 @@ from pocketagent.agent.events import (
     Event,
 )
 from pocketagent.errors import ModelFixableError, PocketAgentError, ToolError, ToolTimeoutError
-from pocketagent.plan.language import REFERENCE, Action, Value
+from pocketagent.plan.language import REFERENCE, Action, Value, whole_reference
 from pocketagent.tools.registry import Tool, ToolContext, ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -103,9 +103,9 @@ def substitute(value: Value, results: dict[int, Any]) -> Any:
     """Replace `$N` references with results: a bare `"$N"` takes the result as is,
     references inside text are replaced by the result's text; list items likewise."""
     if isinstance(value, str):
-        whole = REFERENCE.fullmatch(value.strip())
-        if whole:
-            return results[int(whole.group(1) or whole.group(2))]
+        whole = whole_reference(value)
+        if whole is not None:
+            return results[whole]
         return REFERENCE.sub(lambda m: str(results[int(m.group(1) or m.group(2))]), value)
     if isinstance(value, list):
         out: list[Any] = []

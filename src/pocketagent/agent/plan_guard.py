@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 
 from pocketagent.agent.said_people import SaidPeople
 from pocketagent.agent.said_repairs import SaidRepairs
-from pocketagent.plan.language import REFERENCE, Action, render_value
+from pocketagent.plan.language import Action, render_value, whole_reference
 from pocketagent.plan.said_days import day_phrases
 from pocketagent.text import normalize_name
 from pocketagent.tools.registry import ToolRegistry
@@ -279,9 +279,9 @@ class PlanGuard:
             for item in value:
                 if not isinstance(item, str) or not item.strip():
                     continue
-                whole = REFERENCE.fullmatch(item.strip())
+                whole = whole_reference(item)
                 if whole is not None:
-                    source = self._tools.get(int(whole.group(1) or whole.group(2)))
+                    source = self._tools.get(whole)
                     if source is not None and source not in sources:
                         return (
                             f"action {action.id} {action.tool}: {param.name} takes {item}, the result of {source}; "

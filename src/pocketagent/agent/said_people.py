@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from pocketagent.plan.language import REFERENCE, Action, Scalar
+from pocketagent.plan.language import REFERENCE, Action, Scalar, whole_reference
 from pocketagent.text import normalize_name
 
 # Words after "text" that are a clause's recipients only by reference: the model's set stands.
@@ -240,15 +240,14 @@ class SaidPeople:
         index = 3 if action.tool == "get_zoom_meeting_link" else 4
         invitees = action.args[index] if len(action.args) > index else []
         if action.tool == "create_calendar_event" and not invitees and len(action.args) > 3:
-            location = action.args[3]
-            link = REFERENCE.fullmatch(location.strip()) if isinstance(location, str) else None
-            meeting = self._actions.get(int(link.group(1) or link.group(2))) if link else None
+            link = whole_reference(action.args[3])
+            meeting = self._actions.get(link) if link is not None else None
             if meeting is not None and meeting.tool == "get_zoom_meeting_link" and len(meeting.args) > 3:
                 invitees = meeting.args[3]
         names: list[str] = []
         for item in invitees if isinstance(invitees, list) else []:
-            ref = REFERENCE.fullmatch(item.strip()) if isinstance(item, str) else None
-            lookup = self._lookups.get(int(ref.group(1) or ref.group(2))) if ref else None
+            ref = whole_reference(item)
+            lookup = self._lookups.get(ref) if ref is not None else None
             if lookup is None:
                 return []  # a literal address: no name to give the meeting
             names.append(str(lookup.args[0]))
@@ -256,15 +255,15 @@ class SaidPeople:
 
     def _meeting_link(self, value: object) -> str | None:
         """`$M` of the meeting whose link the calendar event `value` ("$N") shows; None otherwise."""
-        if not isinstance(value, str) or (event := REFERENCE.fullmatch(value.strip())) is None:
+        if (event := whole_reference(value)) is None:
             return None
-        shown = self._actions.get(int(event.group(1) or event.group(2)))
+        shown = self._actions.get(event)
         if shown is None or shown.tool != "create_calendar_event" or len(shown.args) < 4:
             return None
         location = shown.args[3]
-        if not isinstance(location, str) or (meeting := REFERENCE.fullmatch(location.strip())) is None:
+        if not isinstance(location, str) or (meeting := whole_reference(location)) is None:
             return None
-        made = self._actions.get(int(meeting.group(1) or meeting.group(2)))
+        made = self._actions.get(meeting)
         return location.strip() if made is not None and made.tool == "get_zoom_meeting_link" else None
 
     def accepted(self, action: Action) -> None:
@@ -274,9 +273,9 @@ class SaidPeople:
             self._lookups[action.id] = action
 
     def _right_kind(self, item: Scalar, wanted: str) -> Scalar:
-        if not isinstance(item, str) or (link := REFERENCE.fullmatch(item.strip())) is None:
+        if (link := whole_reference(item)) is None:
             return item
-        lookup = self._lookups.get(int(link.group(1) or link.group(2)))
+        lookup = self._lookups.get(link)
         if lookup is None or lookup.tool == wanted:
             return item
         name = normalize_name(str(lookup.args[0]))

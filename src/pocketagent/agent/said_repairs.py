@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pocketagent.plan.language import REFERENCE, Action
+from pocketagent.plan.language import REFERENCE, Action, whole_reference
 from pocketagent.text import NUMBER_WORDS, normalize_name
 from pocketagent.tools.registry import Parameter, ToolRegistry
 
@@ -364,9 +364,9 @@ class SaidRepairs:
         """Whether a recipient (an address, or `$N` of a contact lookup) is someone the request puts on cc."""
         if not isinstance(item, str):
             return False
-        link = REFERENCE.fullmatch(item.strip())
+        link = whole_reference(item)
         if link is not None:
-            lookup = self._actions.get(int(link.group(1) or link.group(2)))
+            lookup = self._actions.get(link)
             if lookup is None or lookup.tool != "get_email_address" or not lookup.args:
                 return False
             words = normalize_name(str(lookup.args[0])).split()
@@ -393,9 +393,9 @@ class SaidRepairs:
             return []
         names = [p.name for p in params]
         start, location = args[names.index("start_date")], args[names.index("location")]
-        link = REFERENCE.fullmatch(location.strip()) if isinstance(location, str) else None
+        link = whole_reference(location)
         if link is not None:
-            meeting = self._actions.get(int(link.group(1) or link.group(2)))
+            meeting = self._actions.get(link)
             if meeting is None or meeting.tool != "get_zoom_meeting_link" or len(meeting.args) < 3:
                 return []
             if meeting.args[1] != start or meeting.args[2] != self._duration:

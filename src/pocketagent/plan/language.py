@@ -52,6 +52,13 @@ def references_in(value: Value) -> list[int]:
     return []
 
 
+def whole_reference(value: object) -> int | None:
+    """The action id when `value` is nothing but one reference ("$N" or "${N}", spaces around it
+    allowed), else None: the argument *is* that action's result."""
+    whole = REFERENCE.fullmatch(value.strip()) if isinstance(value, str) else None
+    return int(whole.group(1) or whole.group(2)) if whole else None
+
+
 @dataclass(frozen=True)
 class Action:
     """One numbered tool call of a plan."""
