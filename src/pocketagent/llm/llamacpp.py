@@ -1,11 +1,13 @@
 """In-process generation with llama.cpp (llama-cpp-python) on a local GGUF model.
 
 Why a raw completion instead of `create_chat_completion`: we render the chat with the
-model's own template (GGUF `tokenizer.chat_template`) into one token sequence and call
-`create_completion` with it. llama-cpp-python keeps the KV cache of the previous
-evaluation and reuses the longest common token prefix, so the long planner system prompt
-is evaluated once and later requests only pay for their new tokens. Rendering ourselves
-also lets us append a `prefill` after the assistant header.
+model's own template (GGUF `tokenizer.chat_template`) into one token sequence and decode
+from it. The KV cache of the previous evaluation is kept and the longest common token
+prefix reused, so the long planner system prompt is evaluated once and later requests only
+pay for their new tokens. Rendering ourselves also lets us append a `prefill` after the
+assistant header. At temperature 0 (the planner's setting) decoding is `greedy.GreedyDecoder`,
+which checks the grammar one token at a time and gives llama-cpp-python's text ~1.4x faster;
+at a temperature, llama-cpp-python's `create_completion` samples.
 
 Across processes (each CLI run is one), an optional on-disk prompt cache
 (`prefix_cache.PrefixCache`) holds the llama.cpp state after the conversation's stable
@@ -29,12 +31,13 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 from pocketagent.errors import BackendError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
+from pocketagent.llm.greedy import GreedyDecoder
 from pocketagent.llm.models import adapter_path, resolve_model_path
 from pocketagent.llm.prefix_cache import DEFAULT_MAX_ENTRIES, ModelIdentity, PrefixCache, prefix_cache_key
 
@@ -204,6 +207,7 @@ class LlamaCppBackend(LLMBackend):
         self._n_ctx: int = self._llm.n_ctx()
         self._formatter = self._chat_formatter()
         self._grammars: OrderedDict[str, Any] = OrderedDict()
+        self._greedy = GreedyDecoder(llama_cpp, self._llm)
         self._generation_lock = threading.Lock()
         self._generating_thread: int | None = None
         self._prompt_cache = prompt_cache
@@ -395,7 +399,7 @@ class LlamaCppBackend(LLMBackend):
         `options.prefill` is placed after the assistant header and is not repeated in the
         output. `options.grammar` (GBNF) constrains what follows the prefill.
         """
-        llm = self._require_model()
+        self._require_model()
         if options.max_tokens < 1:  # llama-cpp-python would read 0 as "until the context is full"
             raise BackendError(f"max_tokens must be at least 1, got {options.max_tokens}")
         prompt_tokens = self._tokenize(self.format_prompt(messages, options.prefill))
@@ -417,27 +421,15 @@ class LlamaCppBackend(LLMBackend):
                 cached_tokens = self._prepare_prefix(messages, prompt_tokens, cached_tokens)
             first_text_at: float | None = None
             parts: list[str] = []
-            # stopping_criteria is checked after every sampled token, so a cancel also
-            # interrupts text llama-cpp-python holds back while matching stop strings.
-            pieces = llm.create_completion(
-                prompt_tokens,
-                max_tokens=options.max_tokens,
-                temperature=options.temperature,
-                seed=options.seed,
-                stop=stop,
-                grammar=grammar,
-                stream=True,
-                stopping_criteria=self._llama_cpp.StoppingCriteriaList([cancelled]),
-            )
+            pieces = self._pieces(prompt_tokens, options, stop, grammar, cancelled)
             try:
                 while not cancelled():
                     try:
-                        piece = next(pieces)
+                        text = next(pieces)
                     except StopIteration:
                         break
                     except (ValueError, RuntimeError) as exc:
                         raise BackendError(f"llama.cpp generation failed: {exc}") from None
-                    text = piece["choices"][0]["text"]
                     if text and not cancelled():
                         if first_text_at is None:
                             first_text_at = time.perf_counter()
@@ -455,6 +447,43 @@ class LlamaCppBackend(LLMBackend):
             total_s=finished - started,
         )
         yield Chunk("", usage)
+
+    def _pieces(
+        self,
+        prompt_tokens: list[int],
+        options: GenerationOptions,
+        stop: list[str],
+        grammar: Any,
+        cancelled: Callable[..., bool],
+    ) -> Generator[str, None, None]:
+        """The generated text in pieces: our greedy decoder at temperature 0, else llama-cpp-python's sampler."""
+        if options.temperature == 0:
+            sampler = self._greedy.new_grammar(options.grammar) if options.grammar else None
+            try:
+                yield from self._greedy.run(
+                    prompt_tokens, max_tokens=options.max_tokens, stop=stop, grammar=sampler, cancelled=cancelled
+                )
+            finally:
+                if sampler is not None:
+                    self._greedy.free_grammar(sampler)
+            return
+        # stopping_criteria is checked after every sampled token, so a cancel also
+        # interrupts text llama-cpp-python holds back while matching stop strings.
+        completion = self._require_model().create_completion(
+            prompt_tokens,
+            max_tokens=options.max_tokens,
+            temperature=options.temperature,
+            seed=options.seed,
+            stop=stop,
+            grammar=grammar,
+            stream=True,
+            stopping_criteria=self._llama_cpp.StoppingCriteriaList([cancelled]),
+        )
+        try:
+            for piece in completion:
+                yield piece["choices"][0]["text"]
+        finally:
+            completion.close()
 
     # -- on-disk prompt cache ------------------------------------------------------
 
