@@ -466,3 +466,12 @@ def test_caldav_and_carddav_backends_end_to_end(tmp_path, demo_home, radicale, m
     code, data = run_plan(tmp_path, '1. get_email_address("Paloma")\n2. join()<END_OF_PLAN>')
     assert code == 1 and "wrong" not in json.dumps(data)
     assert f"the CardDAV server at {radicale} refused the username/password" in data["actions"][0]["error"]
+
+
+def test_the_sms_outbox_reads_numbers_in_the_configured_region(tmp_path, demo_home, monkeypatch):
+    plan = '1. send_sms(["020 7946 0958", "+44 20 7946 0958"], "hi")\n2. join()<END_OF_PLAN>'
+    monkeypatch.setenv("POCKETAGENT_PHONE_REGION", "GB")
+    code, data = run_plan(tmp_path, plan)
+    assert code == 0, data
+    (record,) = SmsOutbox(demo_home / "sms").records("outbox")
+    assert record.to == ["020 7946 0958"]  # one London number, written two ways

@@ -72,6 +72,17 @@ def test_duplicate_numbers_are_sent_once(tmp_path):
     assert app.records()[0].to == ["312-555-0166", "+44 20 7946 0958"]
 
 
+def test_duplicates_are_read_in_the_configured_phone_region(tmp_path):
+    # "020 7946 0958" is the London number +44 20 7946 0958 only when national numbers are British.
+    numbers = ["020 7946 0958", "+44 20 7946 0958"]
+    british = SmsOutbox(tmp_path / "gb", clock=lambda: NOW, phone_region="GB")
+    british.send_sms(numbers, "hi")
+    assert british.records()[0].to == ["020 7946 0958"]
+    american = SmsOutbox(tmp_path / "us", clock=lambda: NOW)
+    american.send_sms(numbers, "hi")
+    assert american.records()[0].to == numbers
+
+
 @pytest.mark.parametrize(
     ("recipients", "message", "error"),
     [

@@ -496,7 +496,11 @@ def _sms(make_sender: Callable[[BackendInputs], SmsSender | None]) -> BackendFac
 
         sender = make_sender(inputs) if inputs.settings.send else None
         return SmsOutbox(
-            inputs.layout.sms, sender=sender, send=inputs.settings.send, clock=inputs.settings.current_time
+            inputs.layout.sms,
+            sender=sender,
+            send=inputs.settings.send,
+            clock=inputs.settings.current_time,
+            phone_region=inputs.settings.phone_region,
         )
 
     return build

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from pocketagent.atomic import atomic_write_text, remove_stale_temp_files
 from pocketagent.backends.addresses import normalize_phone_numbers
+from pocketagent.phones import DEFAULT_PHONE_REGION
 from pocketagent.errors import ToolError
 from pocketagent.tools.protocols import SmsApp
 
@@ -56,8 +57,12 @@ class SmsOutbox(SmsApp):
         sender: SmsSender | None = None,
         send: bool = False,
         clock: Callable[[], datetime] | None = None,
+        phone_region: str = DEFAULT_PHONE_REGION,
     ) -> None:
+        """`phone_region`: the region of numbers written without a country code (two numbers that
+        are the same once read that way are one recipient)."""
         self.root = Path(root)
+        self.phone_region = phone_region
         self.sender = sender
         self.send = send
         self._clock = clock or datetime.now
@@ -79,7 +84,7 @@ class SmsOutbox(SmsApp):
 
     def send_sms(self, recipients: list[str], message: str) -> str:
         """Queue (default) or send one text to all recipients; returns what happened."""
-        numbers = normalize_phone_numbers(recipients)
+        numbers = normalize_phone_numbers(recipients, self.phone_region)
         if not isinstance(message, str) or not message.strip():
             raise ToolError("the text message is empty; say what to write")
         text = message.strip()
