@@ -92,3 +92,24 @@ def test_a_skipped_phone_lookup_makes_the_model_write_the_text_in_its_place() ->
     first, second = backend.options
     assert second.prefill.endswith('get_phone_number("Grace")\n5. ')
     assert second.grammar is not None and second.grammar.startswith('root ::= ( t-send-sms-5 ) "\\n" step-6')
+
+
+def test_the_planner_inserts_the_lookup_of_a_bare_recipient_and_goes_on() -> None:
+    request = "email Svetlana the deadline and remind me tomorrow at 9 to pay rent"
+    bare = """1. compose_new_email(["Svetlana"], [], "Deadline", "", [])
+2. create_reminder("Pay rent", "2026-12-01 09:00:00", "", "", 0, False)
+3. join()<END_OF_PLAN>"""
+    rest = 'create_reminder("Pay rent", "2026-12-01 09:00:00", "", "", 0, False)\n4. join()<END_OF_PLAN>'
+    backend = ScriptedLLM([bare, rest])
+    planner = Planner(backend, builtin_registry(), PlannerConfig(prompt_style="compact"))
+    ready = planner.plan(request, MONDAY)
+    assert ready.error is None and ready.plan is not None
+    assert [a.render() for a in ready.plan.tool_actions] == [
+        '1. get_email_address("Svetlana")',
+        '2. compose_new_email(["$1"], [], "Deadline", "", [])',
+        '3. create_reminder("Pay rent", "2026-12-01 09:00:00", "", "", 0, False)',
+    ]
+    # The model goes on after the inserted lookup and the rewritten email, free to write any tool or the end.
+    second = backend.options[1]
+    assert second.prefill.endswith('compose_new_email(["$1"], [], "Deadline", "", [])\n3. ')
+    assert second.grammar is not None and "join" in second.grammar.split("\n")[0]

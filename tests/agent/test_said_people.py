@@ -155,3 +155,40 @@ def test_an_email_that_sends_a_file_waits_for_the_file() -> None:
     guard = PlanGuard("send this email on to receipts@expensify.com, it's a lunch receipt", NOW, builtin_registry())
     forward = parse_plan('1. forward_email(["receipts@expensify.com"], [], "lunch receipt", [])\n2. join()<END_OF_PLAN>')
     assert guard.check(forward.tool_actions[0]).verdict is Verdict.ACCEPT
+
+
+def test_a_bare_name_among_recipients_gets_its_lookup_first() -> None:
+    request = "write booking@alpenhof.at, Svetlana and Abby an email about next week's deadline"
+    plan = """1. get_email_address("Abby")
+2. compose_new_email(["booking@alpenhof.at", "Svetlana", "Abby"], [], "Deadline", "", [])
+3. join()<END_OF_PLAN>"""
+    guard = PlanGuard(request, NOW, builtin_registry())
+    lookup, compose = parse_plan(plan).tool_actions
+    assert guard.check(lookup).verdict is Verdict.ACCEPT
+    check = guard.check(compose)
+    assert check.verdict is Verdict.SKIP
+    # Svetlana is looked up in the email's place; Abby's lookup exists already and is reused.
+    assert [a.render() for a in check.insert] == [
+        '2. get_email_address("Svetlana")',
+        '3. compose_new_email(["booking@alpenhof.at", "$2", "$1"], [], "Deadline", "", [])',
+    ]
+    # The inserted actions then pass the guard as they are.
+    assert [guard.check(a).verdict for a in check.insert] == [Verdict.ACCEPT, Verdict.ACCEPT]
+
+
+def test_texts_and_invites_look_up_their_kind_and_pronouns_or_unsaid_names_are_left() -> None:
+    guard = PlanGuard("text Ana that I'm late", NOW, builtin_registry())
+    check = guard.check(parse_plan('1. send_sms(["Ana"], "I\'m late")\n2. join()<END_OF_PLAN>').tool_actions[0])
+    assert [a.render() for a in check.insert] == ['1. get_phone_number("Ana")', '2. send_sms(["$1"], "I\'m late")']
+    guard = PlanGuard("lunch with Bo on friday at noon", NOW, builtin_registry())
+    event = 'create_calendar_event("Lunch", "2026-11-27 12:00:00", "2026-11-27 13:00:00", "", ["Bo"], "", None)'
+    check = guard.check(parse_plan(f"1. {event}\n2. join()<END_OF_PLAN>").tool_actions[0])
+    assert check.insert[0].render() == '1. get_email_address("Bo")'
+    for request, recipients in (("email me the notes", '["me"]'), ("email the team", '["Zed"]')):
+        guard = PlanGuard(request, NOW, builtin_registry())
+        compose = parse_plan(f'1. compose_new_email({recipients}, [], "Notes", "", [])\n2. join()<END_OF_PLAN>')
+        assert guard.check(compose.tool_actions[0]).insert == ()
+    # Without a grammar nothing can be inserted (the plan cannot be resumed): the guard leaves it.
+    guard = PlanGuard("text Ana that I'm late", NOW, builtin_registry(), allow_skip=False)
+    sms = parse_plan('1. send_sms(["Ana"], "I\'m late")\n2. join()<END_OF_PLAN>').tool_actions[0]
+    assert guard.check(sms).verdict is not Verdict.SKIP

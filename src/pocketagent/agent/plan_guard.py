@@ -18,7 +18,8 @@ reaches the executor:
 - arguments the request states outright (a quoted phrase, "all-day", a stated duration or clock
   time, who is on cc, a bare name or file name) are put right (`REPAIR`, see `agent.said_repairs`).
 - who a text goes to, as the request names them, and recipients by the right kind of lookup
-  (`REPAIR`, or `SKIP` for a phone lookup of someone nobody texts; see `agent.said_people`).
+  (`REPAIR`, or `SKIP` for a phone lookup of someone nobody texts; see `agent.said_people`); a
+  bare name among a message's recipients gets its lookup first (`SKIP` with the actions to insert).
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class Check:
     skipped: str | None = None  # the tool of the skipped action (SKIP only)
     instead: tuple[str, ...] = ()  # SKIP: tools one of which comes in its place, if the plan has none yet
     again: bool = False  # SKIP: the skipped tool is written again right after `instead`
+    insert: tuple[Action, ...] = ()  # SKIP: the actions that run in its place (then the model goes on)
 
 
 def action_limit(request: str, ceiling: int = MAX_ACTIONS) -> int:
@@ -228,6 +230,13 @@ class PlanGuard:
             return Check(Verdict.SKIP, reason, skipped=action.tool, instead=("send_sms",))
         if wanted is None:
             wanted, people = action, ""
+        if self.allow_skip:
+            named, lookups = self._people.looked_up(wanted, normalize_name(self.request))
+            if lookups:
+                who = ", ".join(repr(lookup.args[0]) for lookup in lookups)
+                reason = f"action {action.id} {action.tool} names {who}: looked up first"
+                return Check(Verdict.SKIP, reason, skipped=action.tool, insert=(*lookups, named))
+            wanted = named
         moved, recipients = self._people.recipients(wanted)
         moved, titled = self._people.meeting_title(moved)
         people = "; ".join(filter(None, (people, recipients, titled)))

@@ -20,6 +20,10 @@ can be read off the request and the plan so far, without a model:
 - **A file the email sends is found first.** "email Grace and Tomás the offsite agenda", "reply
   with the itinerary attached": an email with no attachment, in a plan that has found no file and
   summarized none, is skipped and the model looks the file up first, then writes it again.
+- **A person named in a recipient list is looked up first.** "write booking@alpenhof.at, Svetlana
+  and Abby an email": a message, event or meeting whose recipients or invitees hold a bare name
+  (not an address or number) gets the lookup of that name inserted before it, by the kind the tool
+  needs, and the name becomes the lookup's "$N" (the planning conventions: one lookup per person).
 - **"The link" is the meeting's link.** "make a zoom, put it on my calendar and text them the link":
   a message that carries the calendar event showing a meeting's link carries the link itself.
 """
@@ -83,6 +87,18 @@ _KIND_OF_RECIPIENT = {
     "forward_email": "get_email_address",
     "send_sms": "get_phone_number",
 }
+
+# The lists of people each tool takes, by argument position.
+_PEOPLE_LISTS = {
+    "compose_new_email": (0, 1),
+    "forward_email": (0, 1),
+    "reply_to_email": (0,),
+    "send_sms": (0,),
+    "create_calendar_event": (4,),
+    "get_zoom_meeting_link": (3,),
+}
+# A literal that is a person's name, not an address, a number or a "$N" result.
+_PERSON_NAME = re.compile(r"^(?=.*[^\W\d_])[\w'’.\- ]{1,40}$")
 
 
 def _names_at(text: str, known: set[str]) -> tuple[list[str], bool]:
@@ -265,6 +281,44 @@ class SaidPeople:
             return None
         made = self._actions.get(meeting)
         return location.strip() if made is not None and made.tool == "get_zoom_meeting_link" else None
+
+    def looked_up(self, action: Action, said: str) -> tuple[Action, tuple[Action, ...]]:
+        """`action` with each bare name in its people lists replaced by "$N" of that person's lookup,
+        and the lookups to insert before it (numbered from the action's own id) for names the plan
+        has not looked up yet; (action, ()) when there is nothing to do. Only names `said` (the
+        folded request) contains count: anything else is not the request's and is left to the guard."""
+        positions = _PEOPLE_LISTS.get(action.tool)
+        if positions is None:
+            return action, ()
+        kind = "get_phone_number" if action.tool == "send_sms" else "get_email_address"
+        known = {normalize_name(str(a.args[0])): i for i, a in self._lookups.items() if a.tool == kind}
+        inserted: list[Action] = []
+        args = list(action.args)
+        for index in positions:
+            given = args[index] if index < len(args) else None
+            if not isinstance(given, list):
+                continue
+            items: list[Scalar] = []
+            for item in given:
+                name = item.strip() if isinstance(item, str) else ""
+                folded = normalize_name(name)
+                if (
+                    not _PERSON_NAME.match(name)
+                    or folded in _INDIRECT
+                    or f" {folded} " not in f" {said} "
+                ):
+                    items.append(item)
+                    continue
+                if folded not in known:
+                    lookup = Action(action.id + len(inserted), kind, (name,))
+                    inserted.append(lookup)
+                    known[folded] = lookup.id
+                items.append(f"${known[folded]}")
+            args[index] = items
+        if args == list(action.args):
+            return action, ()
+        moved = replace(action, id=action.id + len(inserted), args=tuple(args))
+        return moved, tuple(inserted)
 
     def accepted(self, action: Action) -> None:
         """Record an action the plan keeps (call in plan order)."""
