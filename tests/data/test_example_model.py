@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from pocketagent.data.example import DataFormatError, Example, read_examples, write_examples
 from pocketagent.data.formats import from_tinyagent, to_tinyagent
@@ -77,7 +78,7 @@ def test_a_bad_line_is_a_typed_error_with_file_and_line(tmp_path: Path, line: st
 def test_examples_are_positional_or_keyword_and_frozen() -> None:
     example = Example("a", "q", "p", "2026-03-11 09:00:00", ("t",))
     assert example == Example(id="a", query="q", plan="p", now="2026-03-11 09:00:00", tools=["t"])
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         example.query = "other"  # type: ignore[misc]
 
 
@@ -96,4 +97,12 @@ def test_tinyagent_round_trip_keeps_now_in_datagen_and_eval(tmp_path: Path) -> N
     path = tmp_path / "t.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     [item] = load_items(path)
-    assert item.now is not None and item.now.strftime("%Y-%m-%d %H:%M:%S") == original.now
+    assert item.when is not None and item.when.strftime("%Y-%m-%d %H:%M:%S") == original.now
+    assert (item.plan, item.now, item.tools) == (original.plan, original.now, original.tools)
+
+
+def test_an_integer_id_is_read_as_its_text_but_a_bool_is_not() -> None:
+    assert Example.from_dict({"id": 7, "query": "q", "plan": "p"}).id == "7"
+    assert Example(id=0, query="q", plan="p").id == "0"
+    with pytest.raises(DataFormatError, match="field 'id' must be a string, got bool"):
+        Example.from_dict({"id": False, "query": "q", "plan": "p"})

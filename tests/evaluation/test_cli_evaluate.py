@@ -93,7 +93,7 @@ def assert_clean_usage_error(result, *fragments: str) -> None:
 def test_score_handwritten_against_itself(tmp_path):
     preds = tmp_path / "pred.jsonl"
     items = load_items(HANDWRITTEN_DEV)
-    preds.write_text("\n".join(json.dumps({"id": i.id, "plan": i.plan_text}) for i in items))
+    preds.write_text("\n".join(json.dumps({"id": i.id, "plan": i.plan}) for i in items))
     report_path = tmp_path / "report.json"
     result = run(make_app(Factory({})), "score", HANDWRITTEN_DEV, preds, "--report", report_path)
     assert result.exit_code == 0, result.output
@@ -119,7 +119,7 @@ def test_score_bad_inputs_exit_2_with_one_line(data, tmp_path):
     assert_clean_usage_error(run(app, "score", tmp_path / "nope.jsonl", data), "nope.jsonl", "no such file")
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "plan": "x"}\n{"id": \n')
-    assert_clean_usage_error(run(app, "score", data, bad), f"{bad}:2:", "invalid JSON")
+    assert_clean_usage_error(run(app, "score", data, bad), f"{bad}:2:", "not valid JSON")
     assert_clean_usage_error(run(app, "score", bad, data), f"{bad}:1:")
     assert_clean_usage_error(
         run(app, "score", data, data, "--report", tmp_path / "no-dir" / "r.json"), "cannot write report"

@@ -55,8 +55,8 @@ def two_items(tmp_path: Path) -> Path:
 def test_handwritten_references_score_perfectly_against_themselves(tmp_path):
     items = load_items(HANDWRITTEN_DEV)
     assert len(items) == 40
-    assert all(item.now == datetime(2026, 11, 23, 10, 0, 0) for item in items)
-    preds = write_jsonl(tmp_path / "pred.jsonl", [{"id": i.id, "plan": i.plan_text} for i in items])
+    assert all(item.when == datetime(2026, 11, 23, 10, 0, 0) for item in items)
+    preds = write_jsonl(tmp_path / "pred.jsonl", [{"id": i.id, "plan": i.plan} for i in items])
     report = score(items, load_predictions(preds))
     assert report["n"] == 40
     assert report["success_rate"] == 1.0
@@ -71,10 +71,10 @@ def test_handwritten_references_score_perfectly_against_themselves(tmp_path):
 def test_jsonl_items_are_loaded(two_items):
     items = load_items(two_items)
     assert [i.id for i in items] == ["sms", "map"]
-    assert items[0].plan == parse_plan(SMS_PLAN)
-    assert items[0].plan_text == SMS_PLAN
-    assert items[0].now == datetime(2026, 11, 23, 10, 0, 0)
-    assert items[1].now is None
+    assert items[0].reference == parse_plan(SMS_PLAN)
+    assert items[0].plan == SMS_PLAN
+    assert items[0].when == datetime(2026, 11, 23, 10, 0, 0)
+    assert items[1].when is None
     assert items[1].tools == ("maps_open_location",)
 
 
@@ -83,21 +83,42 @@ def test_ids_default_to_line_numbers(tmp_path):
     assert [i.id for i in load_jsonl_items(path)] == ["1", "3"]
 
 
+def test_integer_ids_are_read_as_text_and_compared_with_defaults(tmp_path):
+    path = write_jsonl(
+        tmp_path / "d.jsonl", [{"id": 7, "query": "a", "plan": MAP_PLAN}, {"query": "b", "plan": MAP_PLAN}]
+    )
+    assert [i.id for i in load_items(path)] == ["7", "2"]
+    clash = write_jsonl(
+        tmp_path / "c.jsonl", [{"id": 2, "query": "a", "plan": MAP_PLAN}, {"query": "b", "plan": MAP_PLAN}]
+    )
+    with pytest.raises(EvalFileError, match=rf"^{clash}:2: duplicate id '2' \(first at {clash}:1\)"):
+        load_items(clash)
+
+
+def test_an_item_at_a_default_time_keeps_its_plan(two_items):
+    item = load_items(two_items)[1]
+    moved = item.at(datetime(2026, 1, 2, 3, 4, 5))
+    assert (moved.when, moved.now) == (datetime(2026, 1, 2, 3, 4, 5), "2026-01-02 03:04:05")
+    assert (moved.id, moved.query, moved.plan, moved.reference) == (item.id, item.query, item.plan, item.reference)
+
+
 @pytest.mark.parametrize(
     ("second_line", "message"),
     [
-        ('{"query": "x", "plan": ', ":2: invalid JSON"),
+        ('{"query": "x", "plan": ', ":2: not valid JSON"),
         ("[1, 2]", ":2: expected a JSON object, got list"),
-        ('{"plan": "1. join()<END_OF_PLAN>"}', ":2: 'query' must be a non-empty string"),
-        ('{"query": "x"}', ":2: 'plan' must be a non-empty plan text"),
+        ('{"plan": "1. join()<END_OF_PLAN>"}', ":2: missing field(s) query"),
+        ('{"query": " ", "plan": "1. join()<END_OF_PLAN>"}', ":2: 'query' must be a non-empty string"),
+        ('{"query": "x"}', ":2: missing field(s) plan"),
+        ('{"query": "x", "plan": ""}', ":2: 'plan' must be a non-empty plan text"),
         ('{"query": "x", "plan": "1. foo(\\"a\\")"}', ":2: reference plan does not parse: plan ended without join()"),
         (
             '{"query": "x", "plan": "1. join()<END_OF_PLAN>", "now": "tomorrow"}',
             ":2: 'now' must be 'YYYY-MM-DD HH:MM:SS'",
         ),
-        ('{"query": "x", "plan": "1. join()<END_OF_PLAN>", "tools": "send_sms"}', ":2: 'tools' must be a list"),
+        ('{"query": "x", "plan": "1. join()<END_OF_PLAN>", "tools": "send_sms"}', ":2: field 'tools' must be a list"),
         ('{"id": "a", "query": "x", "plan": "1. join()<END_OF_PLAN>"}', ":2: duplicate id 'a'"),
-        ('{"id": ["a"], "query": "x", "plan": "1. join()<END_OF_PLAN>"}', ":2: 'id' must be"),
+        ('{"id": ["a"], "query": "x", "plan": "1. join()<END_OF_PLAN>"}', ":2: field 'id' must be a string"),
     ],
 )
 def test_bad_jsonl_lines_name_file_and_line(tmp_path, second_line, message):
@@ -187,18 +208,24 @@ def test_tinyagent_dataset_is_loaded(tmp_path):
     items = load_items(path)
     assert [i.id for i in items] == ["q1", "q2"]
     assert items[0].query == "Text Rosalind that the keys are under the mat"
-    assert [a.tool for a in items[0].plan.tool_actions] == ["get_phone_number", "send_sms"]
-    assert items[1].plan == parse_plan(MAP_PLAN)
+    assert [a.tool for a in items[0].reference.tool_actions] == ["get_phone_number", "send_sms"]
+    assert "Thought" not in items[0].plan  # the canonical rendering, as `datagen import-tinyagent` writes it
+    assert items[1].reference == parse_plan(MAP_PLAN)
+    assert items[0].when is None  # neither a "now" key nor a date-time in the prompt
     assert load_tinyagent_items(path) == items
 
 
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ({"input": "x", "output": []}, "no planner step"),
-        ({"input": "x"}, "'output' must be a list"),
-        ({"input": "", "output": []}, "'input' must be a non-empty string"),
-        ({"input": "x", "output": [{"type": "plan", "raw_output": "garbage"}]}, "no usable 'raw_output'"),
+        ({"input": "x", "output": []}, "no plan step"),
+        ({"input": "x"}, "no 'output' list"),
+        ({"input": "", "output": []}, "no non-empty string 'input'"),
+        ({"input": "x", "output": [{"type": "plan", "raw_output": "garbage"}]}, "plan unreadable"),
+        (
+            {"input": "x", "now": "soon", "output": [{"type": "plan", "raw_output": MAP_PLAN}]},
+            "'now' must be 'YYYY-MM-DD HH:MM:SS'",
+        ),
         (
             {
                 "input": "x",
@@ -217,6 +244,29 @@ def test_bad_tinyagent_items_name_the_item(tmp_path, entry, message):
         load_tinyagent_items(path)
     assert str(caught.value).startswith(f"{path}: item 'k1': ")
     assert message in str(caught.value)
+
+
+def test_tinyagent_parsed_output_arguments_as_object_or_list(tmp_path):
+    """Keyword args follow the registry's parameter order for known tools, the given order otherwise;
+    a list is positional; the request time comes from the prompt when there is no "now" key."""
+    create = {"title": "Standup", "start_date": "2026-01-05 09:00:00", "end_date": "2026-01-05 09:15:00"}
+    create.update({"location": "", "invitees": [], "notes": "", "calendar": None})
+    shuffled = dict(reversed(list(create.items())))
+    data = {
+        "known": tinyagent_entry(
+            "standup monday 9", "", [{"tool_name": "create_calendar_event", "tool_args": shuffled}]
+        ),
+        "unknown": tinyagent_entry("fax it", "", [{"tool_name": "send_fax", "tool_args": {"to": "x", "pages": 2}}]),
+        "listed": tinyagent_entry("show paris", "", [{"tool_name": "maps_open_location", "tool_args": ["Paris"]}]),
+    }
+    data["known"]["output"][0]["raw_input"] = "[{'role': 'system', 'content': 'Today is 2026-01-02 08:00.'}]"
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data))
+    known, unknown, listed = load_items(path)
+    assert known.reference.tool_actions[0].args == tuple(create.values())
+    assert known.when == datetime(2026, 1, 2, 8, 0, 0)
+    assert unknown.plan == '1. send_fax("x", 2)\n2. join()<END_OF_PLAN>'
+    assert listed.plan == '1. maps_open_location("Paris")\n2. join()<END_OF_PLAN>'
 
 
 # --------------------------------------------------------------------------- scoring predictions

@@ -20,7 +20,8 @@ from typing import cast
 from pocketagent.agent.compact_prompt import compact_messages
 from pocketagent.agent.events import ActionPlanned, Event, PlanReady, PlanStats, PlanToken
 from pocketagent.agent.plan_guard import Check, PlanGuard, Verdict, dated_tools, unplaced_day
-from pocketagent.agent.prompts import DEFAULT_EXAMPLES, Example, planner_messages, select_examples
+from pocketagent.agent.prompts import DEFAULT_EXAMPLES, planner_messages, select_examples
+from pocketagent.data.example import Example
 from pocketagent.errors import PlanParseError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
 from pocketagent.plan.grammar import build_grammar, continuation_grammar, grammar_for_request
@@ -96,11 +97,7 @@ class Planner:
             # The fine-tuned planner's prompt: every tool's signature, no examples (see compact_prompt).
             return compact_messages(query, now, self.registry, replan_context)
         selection = selection or self.select(query)
-        examples = (
-            self.examples
-            if selection.examples is None
-            else [Example(ex.query, ex.plan, ex.now, tuple(ex.tools)) for ex in selection.examples]
-        )
+        examples = self.examples if selection.examples is None else selection.examples
         return planner_messages(query, now, self.registry, examples, replan_context, tools=selection.tools)
 
     def request_options(
@@ -210,7 +207,17 @@ class Planner:
                 # An action the request does not want (a phone lookup of someone nobody texts):
                 # the model writes what comes in its place (another tool, or the end of the plan).
                 skips += 1
-                continuation = self._resumption(options, accepted, selection, skipped)
+                if skipped.insert and skips <= _MAX_SKIPS:
+                    # A message to a bare name: its lookup goes first, then the message with "$N".
+                    inserting, skipped = skipped.insert, None
+                    for extra in inserting:
+                        if not admit(extra):
+                            break
+                    if halted():
+                        continue  # what admit decided (a stop, a rejection, another skip) is handled above
+                    continuation = self._resumption(options, accepted, selection, None)
+                else:
+                    continuation = self._resumption(options, accepted, selection, skipped)
                 skipped = None
                 if continuation is None or skips > _MAX_SKIPS:
                     stopped = f"action {len(accepted) + 1} was not wanted and nothing else came in its place"
@@ -344,19 +351,20 @@ class Planner:
         return dataclasses.replace(options, grammar=grammar, prefill=f"{done}{position}. ")
 
     def _resumption(
-        self, options: GenerationOptions, accepted: list[Action], selection: Selection, skip: Check
+        self, options: GenerationOptions, accepted: list[Action], selection: Selection, skip: Check | None
     ) -> GenerationOptions | None:
         """Options that prefill the plan so far and make the model go on in place of the skipped
         action: with a call to one of `skip.instead` when the plan has none yet, else with anything
-        but the skipped tool or the end of the plan; None without a grammar."""
-        if options.grammar is None or skip.skipped is None:
+        but the skipped tool or the end of the plan; with no `skip` (its replacement is in the plan
+        already), with any tool or the end; None without a grammar."""
+        if options.grammar is None or (skip is not None and skip.skipped is None):
             return None
         position = len(accepted) + 1
-        without = skip.skipped
-        instead = [name for name in skip.instead if name in selection.tools]
-        if instead and not any(action.tool in instead for action in accepted):
+        without = skip.skipped if skip is not None else None
+        instead = [name for name in skip.instead if name in selection.tools] if skip is not None else []
+        if skip is not None and instead and not any(action.tool in instead for action in accepted):
             # A skipped message waits for what it needs (the file it sends): it is written again after it.
-            then = (without,) if skip.again else ()
+            then = (skip.skipped,) if skip.again and skip.skipped else ()
             grammar = continuation_grammar(options.grammar, position, instead, then=then)
         else:
             tools = [name for name in selection.tools if name != without]

@@ -2,16 +2,17 @@
 
 Everything that varies per request (the date, the request, replan context) goes into the
 last user message, so the system prompt and the example turns form a token prefix that
-llama.cpp keeps in its KV cache across requests.
+llama.cpp keeps in its KV cache across requests. Worked examples are dataset `Example`s
+(`pocketagent.data.example`), whether the fixed DEFAULT_EXAMPLES or ones Tool RAG retrieved.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
+from pocketagent.data.example import Example
 from pocketagent.llm.base import Message
 from pocketagent.timefmt import NOW_FORMAT
 from pocketagent.tools.registry import ToolRegistry
@@ -27,65 +28,65 @@ Rules:
 - Use only the tools listed. End with join()<END_OF_PLAN>."""
 
 
-@dataclass(frozen=True)
-class Example:
-    """A worked request → plan pair shown to the model."""
-
-    query: str
-    plan: str
-    now: str = "2026-03-11 09:00:00"
-    tools: tuple[str, ...] = ()
-
+_EXAMPLES_NOW = "2026-03-11 09:00:00"  # a Wednesday: the fixed examples' dates resolve against it
 
 # Written for the prompt only: none of these come from any evaluation set.
 DEFAULT_EXAMPLES: tuple[Example, ...] = (
     Example(
-        "text Ana and Bo that I'm running 10 min late",
-        '1. get_phone_number("Ana")\n2. get_phone_number("Bo")\n'
+        query="text Ana and Bo that I'm running 10 min late",
+        plan='1. get_phone_number("Ana")\n2. get_phone_number("Bo")\n'
         '3. send_sms(["$1", "$2"], "I\'m running 10 min late")\n4. join()<END_OF_PLAN>',
+        now=_EXAMPLES_NOW,
         tools=("get_phone_number", "send_sms"),
     ),
     Example(
-        "email Priya the Q3 report and set up a call with her friday at 2 to go over it",
-        '1. get_email_address("Priya")\n2. open_and_get_file_path("Q3 report")\n'
+        query="email Priya the Q3 report and set up a call with her friday at 2 to go over it",
+        plan='1. get_email_address("Priya")\n2. open_and_get_file_path("Q3 report")\n'
         '3. compose_new_email(["$1"], [], "Q3 report", "", ["$2"])\n'
         '4. create_calendar_event("Q3 report review", "2026-03-13 14:00:00", "2026-03-13 15:00:00", "", ["$1"], "", None)\n'
         "5. join()<END_OF_PLAN>",
+        now=_EXAMPLES_NOW,
         tools=("get_email_address", "open_and_get_file_path", "compose_new_email", "create_calendar_event"),
     ),
     Example(
-        "what does the lease agreement say? put the summary in a note called Lease",
-        '1. open_and_get_file_path("lease agreement")\n2. summarize_pdf("$1")\n'
+        query="what does the lease agreement say? put the summary in a note called Lease",
+        plan='1. open_and_get_file_path("lease agreement")\n2. summarize_pdf("$1")\n'
         '3. create_note("Lease", "$2", "Notes")\n4. join()<END_OF_PLAN>',
+        now=_EXAMPLES_NOW,
         tools=("open_and_get_file_path", "summarize_pdf", "create_note"),
     ),
     Example(
-        "zoom with Chen tomorrow 11am about hiring, 45 min, add it to my calendar",
-        '1. get_email_address("Chen")\n'
+        query="zoom with Chen tomorrow 11am about hiring, 45 min, add it to my calendar",
+        plan='1. get_email_address("Chen")\n'
         '2. get_zoom_meeting_link("Hiring", "2026-03-12 11:00:00", 45, ["$1"])\n'
         '3. create_calendar_event("Hiring", "2026-03-12 11:00:00", "2026-03-12 11:45:00", "$2", [], "", None)\n'
         "4. join()<END_OF_PLAN>",
+        now=_EXAMPLES_NOW,
         tools=("get_email_address", "get_zoom_meeting_link", "create_calendar_event"),
     ),
     Example(
-        "walking directions to the train station",
-        '1. maps_show_directions("", "train station", "w")\n2. join()<END_OF_PLAN>',
+        query="walking directions to the train station",
+        plan='1. maps_show_directions("", "train station", "w")\n2. join()<END_OF_PLAN>',
+        now=_EXAMPLES_NOW,
         tools=("maps_show_directions",),
     ),
     Example(
-        "remind me to renew my passport next monday at 9, high priority",
-        '1. create_reminder("Renew my passport", "2026-03-16 09:00:00", "", "", 1, False)\n2. join()<END_OF_PLAN>',
+        query="remind me to renew my passport next monday at 9, high priority",
+        plan='1. create_reminder("Renew my passport", "2026-03-16 09:00:00", "", "", 1, False)\n2. join()<END_OF_PLAN>',
+        now=_EXAMPLES_NOW,
         tools=("create_reminder",),
     ),
     Example(
-        "reply saying sounds good and forward it to jo@acme.io",
-        '1. reply_to_email([], "sounds good", [])\n2. forward_email(["jo@acme.io"], [], "", [])\n'
+        query="reply saying sounds good and forward it to jo@acme.io",
+        plan='1. reply_to_email([], "sounds good", [])\n2. forward_email(["jo@acme.io"], [], "", [])\n'
         "3. join()<END_OF_PLAN>",
+        now=_EXAMPLES_NOW,
         tools=("reply_to_email", "forward_email"),
     ),
     Example(
-        "add 'buy oat milk' to my Groceries note",
-        '1. append_note_content("Groceries", "buy oat milk", "")\n2. join()<END_OF_PLAN>',
+        query="add 'buy oat milk' to my Groceries note",
+        plan='1. append_note_content("Groceries", "buy oat milk", "")\n2. join()<END_OF_PLAN>',
+        now=_EXAMPLES_NOW,
         tools=("append_note_content",),
     ),
 )
@@ -124,10 +125,7 @@ def system_prompt(registry: ToolRegistry, tools: Collection[str] | None = None) 
     shown = registry if tools is None else registry.subset(tools)
     rules = RULES if tools is None else rules_for(registry, shown.names())
     text = "\n".join(tool.prompt_text() for tool in shown)
-    return (
-        "You are a planner. Turn the user's request into a plan of tool calls.\n\n"
-        f"Tools:\n{text}\n\n{rules}"
-    )
+    return f"You are a planner. Turn the user's request into a plan of tool calls.\n\nTools:\n{text}\n\n{rules}"
 
 
 def select_examples(examples: Sequence[Example], registry: ToolRegistry, k: int) -> list[Example]:

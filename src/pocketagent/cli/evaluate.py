@@ -7,7 +7,6 @@ stdout, whose last line is always a one-line summary. Bad input files end in a o
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,7 +150,7 @@ def register(app: typer.Typer, make_plan_fn: MakePlanFn) -> None:
             except ValueError as exc:
                 raise CommandLineError(f"--now: {exc}") from None
             # Items that carry their own `now` keep it: their reference dates depend on it.
-            items = [item if item.now is not None else dataclasses.replace(item, now=default_now) for item in items]
+            items = [item if item.when is not None else item.at(default_now) for item in items]
         overrides = given_options(
             model=model,
             backend=backend,

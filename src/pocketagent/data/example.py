@@ -4,9 +4,12 @@ The JSONL line format (the same for data/*.jsonl, the packaged example bank and 
 
     {"id": ..., "query": ..., "plan": ..., "now": "YYYY-MM-DD HH:MM:SS", "tools": [...]}
 
-`tools` lists the plan's tools in plan order, deduplicated, `join` excluded. `read_examples` and
-`write_examples` are the one reader and writer of that format: UTF-8, no ASCII escaping, keys in
-the order above, `\\n` line ends, so equal data gives byte-identical files.
+`tools` lists the plan's tools in plan order, deduplicated, `join` excluded. An integer `id` is
+read as its decimal text. `read_examples` and `write_examples` are the one reader and writer of
+that format: UTF-8, no ASCII escaping, keys in the order above, `\\n` line ends, so equal data
+gives byte-identical files. `iter_json_objects` is the one JSON-lines reading loop under them
+(also used for other records, e.g. evaluation predictions); `iter_numbered_examples` validates
+each object as an `Example` or a subclass of it (e.g. the evaluation's `EvalItem`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import gzip
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -26,6 +29,7 @@ __all__ = [
     "FIELDS",
     "DataFormatError",
     "Example",
+    "iter_json_objects",
     "iter_numbered_examples",
     "read_examples",
     "tools_of",
@@ -64,6 +68,12 @@ class Example(BaseModel):
         fields.update(zip(FIELDS, args))
         super().__init__(**fields)
 
+    @field_validator("id", mode="before")
+    @classmethod
+    def _integer_id_as_text(cls, value: Any) -> Any:
+        # eval sets number their items ("id": 7); bool is an int to Python but not an id
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
     @field_validator("tools", mode="before")
     @classmethod
     def _tools_as_tuple(cls, value: Any) -> Any:
@@ -84,7 +94,7 @@ class Example(BaseModel):
         return json.dumps(self.to_dict(), ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_dict(cls, record: Any, where: str = "") -> Example:
+    def from_dict(cls, record: Any, where: str = "") -> Self:
         """Validate a decoded JSON object and build an example; raises `DataFormatError`."""
         prefix = f"{where}: " if where else ""
         if not isinstance(record, dict):
@@ -106,18 +116,26 @@ def _describe(error: ValidationError) -> str:
         return "field 'tools' must be a list of strings"
     if first["type"] == "string_type":
         return f"field {field!r} must be a string, got {type(first['input']).__name__}"
+    if first["type"] == "value_error" and "error" in first.get("ctx", {}):
+        # a subclass's own check (e.g. the reference plan must parse): its message as written
+        return str(first["ctx"]["error"])
     return f"field {field!r}: {first['msg']}"
 
 
-def iter_numbered_examples(path: Path) -> Iterator[tuple[int, Example]]:
-    """(line number, example) for each non-blank line of a JSONL (or `.jsonl.gz`) file, streaming.
+def iter_json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, JSON object) for each non-blank line of a JSONL (or `.jsonl.gz`) file, streaming.
 
-    Raises `DataFormatError` naming ``file:line`` for an unreadable file or a bad line.
+    Raises `DataFormatError` starting with ``file[:line]:`` for an unreadable file, a line that
+    is not JSON or a value that is not an object.
     """
     try:
         handle = gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFormatError(f"{path}: cannot read: no such file") from None
+    except IsADirectoryError:
+        raise DataFormatError(f"{path}: cannot read: is a directory, expected a file") from None
     except OSError as error:
-        raise DataFormatError(f"cannot read {path}: {error.strerror or error}") from None
+        raise DataFormatError(f"{path}: cannot read: {error.strerror or error}") from None
     with handle:
         number = 0
         try:
@@ -128,11 +146,34 @@ def iter_numbered_examples(path: Path) -> Iterator[tuple[int, Example]]:
                     record = json.loads(line)
                 except json.JSONDecodeError as error:
                     raise DataFormatError(f"{path}:{number}: not valid JSON ({error.msg})") from None
-                yield number, Example.from_dict(record, where=f"{path}:{number}")
+                if not isinstance(record, dict):
+                    raise DataFormatError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+                yield number, record
         except UnicodeDecodeError:
             raise DataFormatError(f"{path}:{number + 1}: not UTF-8 text") from None
         except (EOFError, gzip.BadGzipFile) as error:
             raise DataFormatError(f"{path}: not a complete gzip file ({error})") from None
+
+
+E = TypeVar("E", bound=Example)
+
+
+@overload
+def iter_numbered_examples(path: Path) -> Iterator[tuple[int, Example]]: ...
+
+
+@overload
+def iter_numbered_examples(path: Path, model: type[E]) -> Iterator[tuple[int, E]]: ...
+
+
+def iter_numbered_examples(path: Path, model: type[Example] = Example) -> Iterator[tuple[int, Example]]:
+    """(line number, example) for each non-blank line of a JSONL (or `.jsonl.gz`) file, streaming.
+
+    Each object is validated as `model` (`Example` or a subclass). Raises `DataFormatError`
+    naming ``file:line`` for an unreadable file or a bad line.
+    """
+    for number, record in iter_json_objects(path):
+        yield number, model.from_dict(record, where=f"{path}:{number}")
 
 
 def read_examples(path: Path) -> Iterator[Example]:

@@ -16,10 +16,13 @@ TinyAgent JSON (assumed shape, from the public TinyAgent code's data utilities):
              "id": "<uuid>", "index": 1}],
         "closest_5_queries": [...]}}
 
-Import takes the first "plan" step: its `raw_output` if it parses, else rebuilds the plan from
-`parsed_output` (arguments in the registry's parameter order). `now` comes from a "now" key
-(which our export writes), else the first date-time in the plan step's `raw_input`, else the
-caller's default. Export writes one plan step and one join step per example.
+Import takes the first "plan" step: its `raw_output` if it parses (Thought lines dropped), else
+rebuilds the plan from `parsed_output`, whose `tool_args` are a list (positional) or an object
+(in the registry's parameter order when the tool is known, else in the given order). `now`
+comes from a "now" key (which our export writes), else the first date-time in the plan step's
+`raw_input`, else the caller's default. `from_tinyagent` is the one reader of this format: both
+`datagen import-tinyagent` and the evaluation loader (`pocketagent eval file.json`) use it.
+Export writes one plan step and one join step per example.
 """
 
 from __future__ import annotations
@@ -114,6 +117,21 @@ def to_tinyagent(examples: Iterable[Example], registry: ToolRegistry) -> dict[st
     return data
 
 
+def _step_args(tool_name: str, tool_args: Any, registry: ToolRegistry) -> tuple[Any, ...]:
+    """A parsed_output step's arguments in call order (see the module docstring)."""
+    if isinstance(tool_args, list):
+        return tuple(tool_args)
+    if not isinstance(tool_args, dict):
+        raise DataFormatError(f"tool_args of {tool_name} is not a list or an object")
+    if tool_name not in registry:
+        return tuple(tool_args.values())
+    names = [p.name for p in registry.get(tool_name).parameters]
+    missing = [n for n in names if n not in tool_args]
+    if missing:
+        raise DataFormatError(f"{tool_name} step lacks argument(s) {', '.join(missing)}")
+    return tuple(tool_args[n] for n in names)
+
+
 def _plan_from_steps(steps: Any, registry: ToolRegistry) -> Plan:
     if not isinstance(steps, list) or not steps:
         raise DataFormatError("parsed_output is not a list of steps")
@@ -121,26 +139,33 @@ def _plan_from_steps(steps: Any, registry: ToolRegistry) -> Plan:
     for step in steps:
         if not isinstance(step, dict) or not isinstance(step.get("tool_name"), str):
             raise DataFormatError("a parsed_output step has no tool_name")
-        tool_name, tool_args = step["tool_name"], step.get("tool_args") or {}
+        tool_name = step["tool_name"]
         if tool_name == JOIN:
             break
-        if not isinstance(tool_args, dict):
-            raise DataFormatError(f"tool_args of {tool_name} is not an object")
-        names = [p.name for p in registry.get(tool_name).parameters]
-        missing = [n for n in names if n not in tool_args]
-        if missing:
-            raise DataFormatError(f"{tool_name} step lacks argument(s) {', '.join(missing)}")
-        actions.append(Action(len(actions) + 1, tool_name, tuple(tool_args[n] for n in names)))
+        actions.append(
+            Action(len(actions) + 1, tool_name, _step_args(tool_name, step.get("tool_args") or {}, registry))
+        )
     actions.append(Action(len(actions) + 1, JOIN))
-    return Plan(tuple(actions))
+    plan = Plan(tuple(actions))
+    try:
+        plan.render()  # an argument JSON can hold but the plan language cannot write (an object)
+    except TypeError as error:
+        raise DataFormatError(str(error)) from None
+    return plan
 
 
 def _strip_thoughts(plan: Plan) -> Plan:
     return Plan(tuple(Action(a.id, a.tool, a.args) for a in plan.actions))
 
 
-def from_tinyagent(data: Any, registry: ToolRegistry, default_now: str) -> tuple[list[Example], list[tuple[str, str]]]:
-    """Examples from TinyAgent-shaped data, plus (key, problem) for entries that could not be read."""
+def from_tinyagent(
+    data: Any, registry: ToolRegistry, default_now: str = ""
+) -> tuple[list[Example], list[tuple[str, str]]]:
+    """Examples from TinyAgent-shaped data, plus (key, problem) for entries that could not be read.
+
+    `registry` orders keyword `tool_args` (`builtin_registry()` for TinyAgent's own tools);
+    `default_now` is the request time of entries that name none ("" leaves it empty).
+    """
     if not isinstance(data, dict):
         raise DataFormatError("TinyAgent data must be a JSON object keyed by example id")
     examples: list[Example] = []
@@ -154,14 +179,14 @@ def from_tinyagent(data: Any, registry: ToolRegistry, default_now: str) -> tuple
 
 
 def _one_from_tinyagent(key: str, value: Any, registry: ToolRegistry, default_now: str) -> Example:
-    if not isinstance(value, dict) or not isinstance(value.get("input"), str):
-        raise DataFormatError("entry has no string 'input'")
+    if not isinstance(value, dict) or not isinstance(value.get("input"), str) or not value["input"].strip():
+        raise DataFormatError("entry has no non-empty string 'input'")
     steps = value.get("output")
     if not isinstance(steps, list):
-        raise DataFormatError("entry has no 'output' list")
+        raise DataFormatError("entry has no 'output' list of steps")
     plan_step = next((s for s in steps if isinstance(s, dict) and s.get("type") == "plan"), None)
     if plan_step is None:
-        raise DataFormatError("entry has no plan step")
+        raise DataFormatError('entry has no plan step ("type": "plan") in \'output\'')
     raw = plan_step.get("raw_output")
     try:
         if not isinstance(raw, str):

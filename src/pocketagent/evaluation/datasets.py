@@ -2,15 +2,17 @@
 
 Reference sets (`load_items`) come in two formats, told apart by content:
 
-- JSONL, one object per line: ``id`` (optional; default: the 1-based line number), ``query``,
-  ``plan`` (plan-language text), optional ``now`` (``"YYYY-MM-DD HH:MM:SS"``, the time the
-  request is made) and optional ``tools`` (list of tool names). Other keys are ignored.
-  Blank lines are skipped.
-- TinyAgent's dataset JSON (best effort, from its ``data_utils`` serialization): one object
-  keyed by item id, each value ``{"input": query, "output": [step, ...]}`` where the step with
-  ``"type": "plan"`` holds the plan text in ``raw_output`` (and the same plan as
-  ``parsed_output``: ``[{"tool_name", "tool_args"}, ...]``); ``join``/``replan`` steps are
-  ignored. If ``raw_output`` does not parse, the plan is rebuilt from ``parsed_output``.
+- JSONL, the dataset example format (`pocketagent.data.example`, read by its one reader):
+  ``id`` (optional; default: the 1-based line number; an integer is read as its text),
+  ``query``, ``plan`` (plan-language text), optional ``now`` (``"YYYY-MM-DD HH:MM:SS"``, the
+  time the request is made) and optional ``tools`` (list of tool names). Other keys are
+  ignored. Blank lines are skipped. The query must be non-empty and the plan must parse.
+- TinyAgent's dataset JSON, read by `pocketagent.data.formats.from_tinyagent` (the same reader
+  as `datagen import-tinyagent`, with the builtin registry; format in that module). Every entry
+  must be readable; the request time is the one TinyAgent records, else none.
+
+Each item is an `EvalItem`: an `Example` (``plan`` is the reference plan *text*) that adds the
+parsed reference plan (`reference`) and the request time as a datetime (`when`).
 
 Predictions (`load_predictions`) are JSONL: ``id`` (default: line number) and ``plan`` (plan
 text, or null when the model produced none), optional ``error``, ``latency_s``,
@@ -27,12 +29,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from pocketagent.data.formats import tinyagent_now
-from pocketagent.errors import PlanParseError, PocketAgentError
-from pocketagent.plan.language import JOIN, Plan, parse_plan, render_value
+from pydantic import PrivateAttr, model_validator
+
+from pocketagent.data.example import Example, iter_json_objects, iter_numbered_examples
+from pocketagent.data.formats import from_tinyagent
+from pocketagent.errors import DataFormatError, PlanParseError, PocketAgentError
+from pocketagent.plan.language import Plan, parse_plan
 from pocketagent.timefmt import NOW_FORMAT
+from pocketagent.tools import builtin_registry
 
 
 class EvalFileError(PocketAgentError):
@@ -42,16 +48,48 @@ class EvalFileError(PocketAgentError):
     """
 
 
-@dataclass(frozen=True)
-class EvalItem:
-    """One request with its reference plan."""
+def parse_now(text: str) -> datetime:
+    """Parse ``YYYY-MM-DD HH:MM:SS``; raises ValueError with a readable message."""
+    try:
+        return datetime.strptime(text.strip(), NOW_FORMAT)
+    except ValueError:
+        raise ValueError(f"'now' must be 'YYYY-MM-DD HH:MM:SS', got {text!r}") from None
 
-    id: str
-    query: str
-    plan: Plan
-    plan_text: str
-    now: datetime | None = None
-    tools: tuple[str, ...] | None = None
+
+class EvalItem(Example):
+    """One request with its reference plan: an `Example` whose query is non-empty, whose plan
+    parses (`reference`) and whose `now`, when given, is a time (`when`; None when not given)."""
+
+    _reference: Plan = PrivateAttr()
+    _when: datetime | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check_and_parse(self) -> Self:
+        # ValueError messages become the `DataFormatError` text (after `file:line:`)
+        if not self.query.strip():
+            raise ValueError("'query' must be a non-empty string")
+        if not self.plan.strip():
+            raise ValueError("'plan' must be a non-empty plan text")
+        try:
+            self._reference = parse_plan(self.plan)
+        except PlanParseError as error:
+            raise ValueError(f"reference plan does not parse: {error}") from None
+        self._when = parse_now(self.now) if self.now else None
+        return self
+
+    @property
+    def reference(self) -> Plan:
+        """The reference plan, parsed."""
+        return self._reference
+
+    @property
+    def when(self) -> datetime | None:
+        """The time the request is made, or None when the item does not say."""
+        return self._when
+
+    def at(self, when: datetime) -> EvalItem:
+        """This item with its request time set to `when`."""
+        return EvalItem(**{**self.to_dict(), "now": when.strftime(NOW_FORMAT)})
 
 
 @dataclass(frozen=True)
@@ -64,14 +102,6 @@ class Prediction:
     error: str | None = None
     latency_s: float | None = None
     prompt_tokens: int | None = None
-
-
-def parse_now(text: str) -> datetime:
-    """Parse ``YYYY-MM-DD HH:MM:SS``; raises ValueError with a readable message."""
-    try:
-        return datetime.strptime(text.strip(), NOW_FORMAT)
-    except ValueError:
-        raise ValueError(f"'now' must be 'YYYY-MM-DD HH:MM:SS', got {text!r}") from None
 
 
 def _read_text(path: Path) -> str:
@@ -87,18 +117,12 @@ def _read_text(path: Path) -> str:
         raise EvalFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-def _json_lines(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line; bad JSON or non-objects raise."""
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalFileError(f"{path}:{line_no}: invalid JSON: {exc.msg} (column {exc.colno})") from None
-        if not isinstance(record, dict):
-            raise EvalFileError(f"{path}:{line_no}: expected a JSON object, got {type(record).__name__}")
-        yield line_no, record
+def _json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """`iter_json_objects` with its errors as `EvalFileError`."""
+    try:
+        yield from iter_json_objects(path)
+    except DataFormatError as error:
+        raise EvalFileError(str(error)) from None
 
 
 def _item_id(record: dict[str, Any], default: str, where: str) -> str:
@@ -114,138 +138,50 @@ def _check_unique(seen: dict[str, str], item_id: str, where: str) -> None:
     seen[item_id] = where
 
 
-def _reference_plan(text: Any, where: str) -> Plan:
-    if not isinstance(text, str) or not text.strip():
-        raise EvalFileError(f"{where}: 'plan' must be a non-empty plan text")
-    try:
-        return parse_plan(text)
-    except PlanParseError as exc:
-        raise EvalFileError(f"{where}: reference plan does not parse: {exc}") from None
-
-
-def _optional_now(record: dict[str, Any], where: str) -> datetime | None:
-    value = record.get("now")
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise EvalFileError(f"{where}: 'now' must be a string 'YYYY-MM-DD HH:MM:SS', got {value!r}")
-    try:
-        return parse_now(value)
-    except ValueError as exc:
-        raise EvalFileError(f"{where}: {exc}") from None
-
-
-def _optional_tools(record: dict[str, Any], where: str) -> tuple[str, ...] | None:
-    value = record.get("tools")
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-        raise EvalFileError(f"{where}: 'tools' must be a list of tool names")
-    return tuple(value)
-
-
 def load_jsonl_items(path: str | Path) -> list[EvalItem]:
     """Reference items from a JSONL file (format in the module docstring)."""
     path = Path(path)
-    return _jsonl_items(path, _read_text(path))
-
-
-def _jsonl_items(path: Path, text: str) -> list[EvalItem]:
     items: list[EvalItem] = []
     seen: dict[str, str] = {}
-    for line_no, record in _json_lines(path, text):
-        where = f"{path}:{line_no}"
-        item_id = _item_id(record, str(line_no), where)
-        _check_unique(seen, item_id, where)
-        query = record.get("query")
-        if not isinstance(query, str) or not query.strip():
-            raise EvalFileError(f"{where}: 'query' must be a non-empty string")
-        plan_text = record.get("plan")
-        plan = _reference_plan(plan_text, where)
-        items.append(
-            EvalItem(
-                id=item_id,
-                query=query,
-                plan=plan,
-                plan_text=str(plan_text),  # a non-empty string: _reference_plan checked it
-                now=_optional_now(record, where),
-                tools=_optional_tools(record, where),
-            )
-        )
+    try:
+        for line_no, item in iter_numbered_examples(path, EvalItem):
+            if not item.id:
+                item = item.model_copy(update={"id": str(line_no)})
+            _check_unique(seen, item.id, f"{path}:{line_no}")
+            items.append(item)
+    except DataFormatError as error:
+        raise EvalFileError(str(error)) from None
     if not items:
         raise EvalFileError(f"{path}: no items")
     return items
 
 
-def _plan_from_parsed_output(steps: Any, where: str) -> str:
-    """Render TinyAgent's ``parsed_output`` steps as plan text (positional or keyword args)."""
-    if not isinstance(steps, list) or not steps:
-        raise EvalFileError(f"{where}: planner step has no usable 'raw_output' or 'parsed_output'")
-    lines: list[str] = []
-    for step in steps:
-        if not isinstance(step, dict) or not isinstance(step.get("tool_name"), str):
-            raise EvalFileError(f"{where}: 'parsed_output' steps must be objects with a 'tool_name'")
-        if step["tool_name"] == JOIN:
-            break
-        args = step.get("tool_args") or []
-        values = list(args.values()) if isinstance(args, dict) else args
-        if not isinstance(values, list):
-            raise EvalFileError(f"{where}: 'tool_args' must be a list or an object")
-        try:
-            rendered = ", ".join(render_value(v) for v in values)
-        except TypeError as exc:
-            raise EvalFileError(f"{where}: {exc}") from None
-        lines.append(f"{len(lines) + 1}. {step['tool_name']}({rendered})")
-    lines.append(f"{len(lines) + 1}. join()<END_OF_PLAN>")
-    return "\n".join(lines)
-
-
-def _tinyagent_item(path: Path, key: str, entry: Any) -> EvalItem:
-    where = f"{path}: item {key!r}"
-    if not isinstance(entry, dict):
-        raise EvalFileError(f"{where}: expected an object with 'input' and 'output'")
-    query = entry.get("input")
-    if not isinstance(query, str) or not query.strip():
-        raise EvalFileError(f"{where}: 'input' must be a non-empty string")
-    steps = entry.get("output")
-    if not isinstance(steps, list):
-        raise EvalFileError(f"{where}: 'output' must be a list of steps")
-    planner = next((s for s in steps if isinstance(s, dict) and s.get("type") == "plan"), None)
-    if planner is None:
-        raise EvalFileError(f'{where}: no planner step ("type": "plan") in \'output\'')
-    # the same request time as `datagen import-tinyagent` gives (one reading of TinyAgent's format)
-    now_text = tinyagent_now(entry, planner)
+def _tinyagent_items(path: Path, data: Any) -> list[EvalItem]:
     try:
-        now = parse_now(now_text) if now_text else None
-    except ValueError as exc:
-        raise EvalFileError(f"{where}: {exc}") from None
-    raw = planner.get("raw_output")
-    if isinstance(raw, str) and raw.strip():
-        try:
-            return EvalItem(id=key, query=query, plan=parse_plan(raw), plan_text=raw, now=now)
-        except PlanParseError:
-            pass  # TinyAgent raw outputs sometimes omit join(); parsed_output is the fallback
-    text = _plan_from_parsed_output(planner.get("parsed_output"), where)
-    return EvalItem(id=key, query=query, plan=_reference_plan(text, where), plan_text=text, now=now)
+        examples, problems = from_tinyagent(data, builtin_registry())
+    except DataFormatError as error:
+        raise EvalFileError(f"{path}: {error}") from None
+    if problems:
+        key, problem = problems[0]
+        raise EvalFileError(f"{path}: item {key!r}: {problem}")
+    try:
+        items = [EvalItem.from_dict(example.to_dict(), where=f"{path}: item {example.id!r}") for example in examples]
+    except DataFormatError as error:
+        raise EvalFileError(str(error)) from None
+    if not items:
+        raise EvalFileError(f"{path}: no items")
+    return items
 
 
 def load_tinyagent_items(path: str | Path) -> list[EvalItem]:
-    """Reference items from a TinyAgent dataset JSON file (best effort; see module docstring)."""
+    """Reference items from a TinyAgent dataset JSON file (see the module docstring)."""
     path = Path(path)
-    return _tinyagent_items(path, _read_text(path))
-
-
-def _tinyagent_items(path: Path, text: str) -> list[EvalItem]:
+    text = _read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise EvalFileError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})") from None
-    if not isinstance(data, dict):
-        raise EvalFileError(f"{path}: expected a JSON object keyed by item id")
-    items = [_tinyagent_item(path, str(key), entry) for key, entry in data.items()]
-    if not items:
-        raise EvalFileError(f"{path}: no items")
-    return items
+    return _tinyagent_items(path, data)
 
 
 def _looks_like_tinyagent(text: str) -> Any:
@@ -262,10 +198,10 @@ def _looks_like_tinyagent(text: str) -> Any:
 def load_items(path: str | Path) -> list[EvalItem]:
     """Reference items from JSONL or a TinyAgent dataset JSON, detected by content."""
     path = Path(path)
-    text = _read_text(path)
-    if _looks_like_tinyagent(text) is not None:
-        return _tinyagent_items(path, text)
-    return _jsonl_items(path, text)
+    data = _looks_like_tinyagent(_read_text(path))  # also turns a missing or non-UTF-8 file into EvalFileError
+    if data is not None:
+        return _tinyagent_items(path, data)
+    return load_jsonl_items(path)
 
 
 def load_predictions(path: str | Path) -> dict[str, Prediction]:
@@ -273,7 +209,7 @@ def load_predictions(path: str | Path) -> dict[str, Prediction]:
     path = Path(path)
     predictions: dict[str, Prediction] = {}
     seen: dict[str, str] = {}
-    for line_no, record in _json_lines(path, _read_text(path)):
+    for line_no, record in _json_objects(path):
         where = f"{path}:{line_no}"
         pred_id = _item_id(record, str(line_no), where)
         _check_unique(seen, pred_id, where)

@@ -58,11 +58,11 @@ def score_item(
     The graph edit distance is computed only for parsed plans that fail, and only when
     `edit_distance_timeout_s` is not None.
     """
-    success = plan is not None and plan_success(plan, item.plan)
-    strict = success and plan is not None and strict_success(plan, item.plan, now=item.now)
+    success = plan is not None and plan_success(plan, item.reference)
+    strict = success and plan is not None and strict_success(plan, item.reference, now=item.when)
     distance = None
     if plan is not None and not success and edit_distance_timeout_s is not None:
-        distance = plan_edit_distance(plan, item.plan, timeout_s=edit_distance_timeout_s)
+        distance = plan_edit_distance(plan, item.reference, timeout_s=edit_distance_timeout_s)
     return ItemResult(
         id=item.id,
         query=item.query,
@@ -70,14 +70,14 @@ def score_item(
         strict_success=strict,
         parse_failure=plan is None,
         predicted=text,
-        reference=item.plan_text,
+        reference=item.plan,
         error=error if error is not None or plan is not None else "no plan",
         latency_s=latency_s,
         prompt_tokens=prompt_tokens,
         predicted_tools=tuple(tool_names(plan)),
-        reference_tools=tuple(tool_names(item.plan)),
+        reference_tools=tuple(tool_names(item.reference)),
         edit_distance=distance,
-        reference_actions=len(item.plan.tool_actions),
+        reference_actions=len(item.reference.tool_actions),
     )
 
 
@@ -95,7 +95,7 @@ def _resolve(outcome: PlanOutcome) -> tuple[Plan | None, str | None]:
 
 def _run_one(item: EvalItem, plan_fn: PlanFn) -> PlanOutcome:
     try:
-        outcome = plan_fn(item.query, item.now)
+        outcome = plan_fn(item.query, item.when)
     except ModelFixableError as exc:
         # A bad plan is the planner's failure on this item, not a reason to stop the run.
         # Other errors (backend down, model missing) propagate: they are not the planner's score.
@@ -113,7 +113,7 @@ def evaluate(
     dataset: str | None = None,
     edit_distance_timeout_s: float | None = DEFAULT_EDIT_DISTANCE_TIMEOUT_S,
 ) -> dict[str, Any]:
-    """Plan every item's query with `plan_fn(query, item.now)` and return the REPORT.
+    """Plan every item's query with `plan_fn(query, item.when)` and return the REPORT.
 
     A `ModelFixableError` (e.g. `PlanParseError`) raised by `plan_fn` counts as that item's
     parse failure; other exceptions stop the run.
