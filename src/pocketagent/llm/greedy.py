@@ -60,13 +60,7 @@ class GreedyDecoder:
         At least the last token is always evaluated, so the logits belong to this prompt.
         """
         llm = self._llm
-        previous = llm.input_ids[: llm.n_tokens].tolist()
-        common = 0
-        for old, new in zip(previous, tokens):
-            if old != new:
-                break
-            common += 1
-        llm.n_tokens = min(common, len(tokens) - 1)
+        llm.n_tokens = reusable_prefix_length(llm, tokens)
         llm.eval(list(tokens[llm.n_tokens :]))  # eval drops the KV cells past n_tokens first
 
     def run(
@@ -147,6 +141,17 @@ class GreedyDecoder:
             self._piece = ctypes.create_string_buffer(-size)
             size = self._c.llama_token_to_piece(self._vocab, token, self._piece, len(self._piece), 0, False)
         return bytes(self._piece.raw[:size])
+
+
+def reusable_prefix_length(llm: Any, tokens: Sequence[int]) -> int:
+    """How many leading `tokens` the KV cache of `llm` already holds, leaving at least the last
+    token to evaluate (fresh logits for this prompt)."""
+    common = 0
+    for old, new in zip(llm.input_ids[: llm.n_tokens].tolist(), tokens):
+        if old != new:
+            break
+        common += 1
+    return min(common, max(len(tokens) - 1, 0))
 
 
 def _first_stop(text: str, stops: Sequence[str], start: int) -> int | None:

@@ -37,7 +37,7 @@ from typing import Any
 
 from pocketagent.errors import BackendError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
-from pocketagent.llm.greedy import GreedyDecoder
+from pocketagent.llm.greedy import GreedyDecoder, reusable_prefix_length
 from pocketagent.llm.models import adapter_path, resolve_model_path
 from pocketagent.llm.prefix_cache import DEFAULT_MAX_ENTRIES, ModelIdentity, PrefixCache, prefix_cache_key
 
@@ -378,15 +378,7 @@ class LlamaCppBackend(LLMBackend):
 
     def _reused_prefix_length(self, tokens: list[int]) -> int:
         """How many leading prompt tokens the KV cache already holds (mirrors Llama.generate)."""
-        llm = self._llm
-        previous = llm.input_ids[: llm.n_tokens].tolist()
-        common = 0
-        for old, new in zip(previous, tokens):
-            if old != new:
-                break
-            common += 1
-        # llama-cpp-python re-evaluates the last prompt token to get fresh logits.
-        return min(common, max(len(tokens) - 1, 0))
+        return reusable_prefix_length(self._llm, tokens)
 
     def stream(
         self,
