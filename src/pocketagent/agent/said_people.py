@@ -88,7 +88,7 @@ _KIND_OF_RECIPIENT = {
     "send_sms": "get_phone_number",
 }
 
-# The lists of people each tool takes, by argument position.
+# The lists of people each tool takes, by argument position (every `_KIND_OF_RECIPIENT` tool has one).
 _PEOPLE_LISTS = {
     "compose_new_email": (0, 1),
     "forward_email": (0, 1),
@@ -196,7 +196,7 @@ class SaidPeople:
             return action, ""
         args = list(action.args)
         changes: list[str] = []
-        for index in (0, 1) if action.tool != "reply_to_email" else (0,):
+        for index in _PEOPLE_LISTS[action.tool]:
             given = args[index] if index < len(args) else None
             if not isinstance(given, list):
                 continue
@@ -290,7 +290,7 @@ class SaidPeople:
         positions = _PEOPLE_LISTS.get(action.tool)
         if positions is None:
             return action, ()
-        kind = "get_phone_number" if action.tool == "send_sms" else "get_email_address"
+        kind = _KIND_OF_RECIPIENT.get(action.tool, "get_email_address")  # invitees are emailed
         known = {normalize_name(str(a.args[0])): i for i, a in self._lookups.items() if a.tool == kind}
         inserted: list[Action] = []
         args = list(action.args)
