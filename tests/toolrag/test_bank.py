@@ -11,7 +11,16 @@ import pytest
 
 from pocketagent.data.example import Example
 from pocketagent.errors import ToolRagError
-from pocketagent.toolrag.bank import ExampleBank, read_bank, stratified_subset, write_bank
+from pocketagent.toolrag.bank import (
+    BANK_EMBEDDINGS_FILE,
+    ExampleBank,
+    read_bank,
+    read_bank_embeddings,
+    stratified_subset,
+    write_bank,
+    write_bank_embeddings,
+)
+from pocketagent.toolrag.embedder import DIMENSION, EmbeddingCache
 
 
 def example(i: int, *tools: str) -> Example:
@@ -102,3 +111,47 @@ def test_the_shipped_bank_comes_from_the_training_split_only() -> None:
     assert 1000 <= len(shipped) <= 5000
     assert all(ex.id.startswith("train-") for ex in shipped)
     assert (DATA_DIR / "bank.jsonl.gz").stat().st_size < 2_000_000
+
+
+class CountingEmbedder:
+    """Deterministic vectors from the text's hash; counts the texts it is asked to embed."""
+
+    model_id = "counting-test-embedder"
+
+    def __init__(self) -> None:
+        self.embedded = 0
+
+    def embed(self, texts, progress=None):
+        self.embedded += len(texts)
+        rows = [np.random.default_rng(abs(hash(t)) % 2**32).standard_normal(DIMENSION) for t in texts]
+        matrix = np.asarray(rows, dtype=np.float32)
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def test_shipped_embeddings_are_used_only_for_the_bank_and_embedder_they_were_written_for(tmp_path: Path) -> None:
+    examples = [example(i, "send_sms") for i in range(6)]
+    embedder = CountingEmbedder()
+    vectors = embedder.embed([ex.query for ex in examples])
+    shipped = tmp_path / BANK_EMBEDDINGS_FILE
+    write_bank_embeddings(embedder.model_id, [ex.query for ex in examples], vectors, shipped)
+    embedder.embedded = 0
+
+    bank = ExampleBank.build(examples, embedder, EmbeddingCache(tmp_path / "cache"), shipped=shipped)
+    assert embedder.embedded == 0
+    assert np.allclose(bank.embeddings, vectors, atol=1e-3)  # float16 on disk
+
+    changed = [*examples[:5], example(99, "send_sms")]
+    ExampleBank.build(changed, embedder, EmbeddingCache(tmp_path / "cache"), shipped=shipped)
+    assert embedder.embedded == len(changed)  # another bank: embedded, not the stale vectors
+    assert read_bank_embeddings("another-embedder", [ex.query for ex in examples], shipped) is None
+    shipped.write_bytes(b"not an npz")
+    assert read_bank_embeddings(embedder.model_id, [ex.query for ex in examples], shipped) is None
+
+
+def test_the_shipped_bank_ships_its_embeddings() -> None:
+    from pocketagent.toolrag.embedder import DATA_DIR, MODEL_ID
+
+    queries = [ex.query for ex in read_bank(DATA_DIR / "bank.jsonl.gz")]
+    vectors = read_bank_embeddings(MODEL_ID, queries, DATA_DIR / BANK_EMBEDDINGS_FILE)
+    assert vectors is not None  # retrain with `pocketagent toolrag train` writes them
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-2)

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from pocketagent.cli import datagen, toolrag
 from pocketagent.data.example import Example
 from pocketagent.errors import ToolRagError
-from pocketagent.toolrag.bank import read_bank
-from pocketagent.toolrag.embedder import DATA_DIR
+from pocketagent.toolrag.bank import read_bank, read_bank_embeddings
+from pocketagent.toolrag.embedder import DATA_DIR, MODEL_ID
 from pocketagent.toolrag.training import check_no_holdout
 
 HANDWRITTEN = Path(__file__).resolve().parents[2] / "data" / "handwritten-dev.jsonl"
@@ -75,7 +75,9 @@ def test_train_eval_select_round_trip(app: typer.Typer, small_data: Path, tmp_pa
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["val"]["recall"] >= 0.99 and 0 < summary["threshold"] < 1
-    assert {p.name for p in out.iterdir()} == {"head.npz", "head.json", "bank.jsonl.gz"}
+    assert {p.name for p in out.iterdir()} == {"head.npz", "head.json", "bank.jsonl.gz", "bank-embeddings.npz"}
+    bank_queries = [ex.query for ex in read_bank(out / "bank.jsonl.gz")]
+    assert read_bank_embeddings(MODEL_ID, bank_queries, out / "bank-embeddings.npz") is not None
     train_sets = {frozenset(json.loads(line)["tools"]) for line in (small_data / "train.jsonl").open()}
     assert len(train_sets) <= summary["bank_examples"] <= 200  # every tool set, then in proportion
     assert {frozenset(ex.tools) for ex in read_bank(out / "bank.jsonl.gz")} == train_sets

@@ -1,9 +1,11 @@
 """The example bank: worked request → plan pairs retrieved as in-context examples.
 
 The bank that ships (`data/bank.jsonl.gz`) is a small, tool-set-stratified subset of the
-generated training split (never the hand-written eval set). Its request embeddings are
-computed on first use and cached on disk by content hash (`EmbeddingCache`), so a new
-process loads them in milliseconds.
+generated training split (never the hand-written eval set). Its request embeddings ship
+beside it (`data/bank-embeddings.npz`, float16, keyed by the embedder and the bank's
+requests), so a fresh install does not spend ~40 s embedding 2,744 requests on its first
+run; a bank without matching embeddings is embedded once and cached on disk by content hash
+(`EmbeddingCache`).
 
 Retrieval follows TinyAgent: the k training examples closest to the request by cosine
 similarity, among those whose tools are a subset of the selected tools (an example must
@@ -22,9 +24,10 @@ import numpy as np
 
 from pocketagent.data.example import DataFormatError, Example, read_examples
 from pocketagent.errors import ToolRagError
-from pocketagent.toolrag.embedder import Embedder, EmbeddingCache, ProgressFn
+from pocketagent.toolrag.embedder import DIMENSION, Embedder, EmbeddingCache, ProgressFn, content_key
 
 BANK_FILE = "bank.jsonl.gz"
+BANK_EMBEDDINGS_FILE = "bank-embeddings.npz"
 
 
 # The bank's rows are the generated data's rows (id, query, plan, now, tools).
@@ -72,6 +75,29 @@ def stratified_subset(
     return [examples[i] for i in sorted(keep)]
 
 
+def write_bank_embeddings(model_id: str, queries: Sequence[str], vectors: np.ndarray, path: Path) -> None:
+    """Store the bank's request embeddings (float16: retrieval ranks by cosine, 2 MB not 4) under
+    the content key of `model_id` and `queries`, so a changed bank or embedder never uses them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        np.savez_compressed(
+            handle, key=np.array(content_key(model_id, queries)), vectors=np.asarray(vectors, dtype=np.float16)
+        )
+
+
+def read_bank_embeddings(model_id: str, queries: Sequence[str], path: Path) -> np.ndarray | None:
+    """The shipped embeddings of `queries` by `model_id` (float32), or None when the file is
+    missing, unreadable, or was written for another bank or embedder."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            key, vectors = str(stored["key"]), stored["vectors"]
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+    if key != content_key(model_id, queries) or vectors.shape != (len(queries), DIMENSION):
+        return None
+    return np.asarray(vectors, dtype=np.float32)
+
+
 class ExampleBank:
     """Examples plus their (normalised) request embeddings, for subset-constrained retrieval."""
 
@@ -93,10 +119,14 @@ class ExampleBank:
         embedder: Embedder,
         cache: EmbeddingCache | None = None,
         progress: ProgressFn | None = None,
+        shipped: Path | None = None,
     ) -> ExampleBank:
-        """Embed the examples' requests (through the on-disk cache when given)."""
+        """The examples with their requests' embeddings: the `shipped` file's when they match, else
+        embedded now (through the on-disk cache when given)."""
         queries = [ex.query for ex in examples]
-        vectors = cache.embeddings(embedder, queries, progress) if cache else embedder.embed(queries, progress)
+        vectors = read_bank_embeddings(embedder.model_id, queries, shipped) if shipped else None
+        if vectors is None:
+            vectors = cache.embeddings(embedder, queries, progress) if cache else embedder.embed(queries, progress)
         return cls(examples, vectors)
 
     def __len__(self) -> int:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from pocketagent.errors import ToolRagError
-from pocketagent.toolrag.bank import BANK_FILE, ExampleBank, read_bank
+from pocketagent.toolrag.bank import BANK_EMBEDDINGS_FILE, BANK_FILE, ExampleBank, read_bank
 from pocketagent.toolrag.base import AllToolsSelector, Selection, ToolSelector, create_selector, register_selector
 from pocketagent.toolrag.classifier import HEAD_META, ToolClassifier, request_probabilities, segments
 from pocketagent.toolrag.embedder import DATA_DIR, Embedder, EmbeddingCache, default_embedder
@@ -114,7 +114,7 @@ class ToolRagSelector:
                 cache = EmbeddingCache(self.config.cache_dir)
                 examples = read_bank(directory / BANK_FILE)
                 report = (lambda n: progress(n, len(examples))) if progress else None
-                self.bank = ExampleBank.build(examples, self.embedder, cache, report)
+                self.bank = ExampleBank.build(examples, self.embedder, cache, report, directory / BANK_EMBEDDINGS_FILE)
             self.similarity = DescriptionSimilarity(self.embedder)
             self._loaded = True
 

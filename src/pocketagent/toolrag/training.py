@@ -24,7 +24,7 @@ from pocketagent.data.example import DataFormatError, Example
 from pocketagent.data.formats import read_jsonl
 from pocketagent.data.pipeline import default_holdout_paths, load_holdout
 from pocketagent.errors import ToolRagError
-from pocketagent.toolrag.bank import BANK_FILE, stratified_subset, write_bank
+from pocketagent.toolrag.bank import BANK_EMBEDDINGS_FILE, BANK_FILE, stratified_subset, write_bank, write_bank_embeddings
 from pocketagent.toolrag.classifier import (
     SEGMENTER,
     ToolClassifier,
@@ -181,10 +181,11 @@ def train_toolrag(
     val_metrics = recall_precision(select_mask(val_probs, classifier.threshold), y_val)
     fallback_metrics = recall_precision(select_mask(fallback_probs, fallback_threshold), y_val)
     bank = stratified_subset(train, bank_size, seed=config.seed)
-    # The bank's embeddings are rows of the training embeddings: store them under the
-    # bank's own content key so the first planner run does not embed them again.
+    # The bank's embeddings are rows of the training embeddings: they ship beside the bank so
+    # the first planner run does not embed them again.
     index = {id(ex): i for i, ex in enumerate(train)}
-    cache.store(embedder.model_id, [ex.query for ex in bank], train_vectors[[index[id(ex)] for ex in bank]])
+    bank_vectors = train_vectors[[index[id(ex)] for ex in bank]]
+    write_bank_embeddings(embedder.model_id, [ex.query for ex in bank], bank_vectors, out_dir / BANK_EMBEDDINGS_FILE)
     classifier.meta = {
         "segmenter": SEGMENTER,
         "target_recall": target_recall,
