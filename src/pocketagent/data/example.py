@@ -18,7 +18,7 @@ import gzip
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Self, TypeVar, overload
+from typing import Any, Self, TextIO, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -122,21 +122,36 @@ def _describe(error: ValidationError) -> str:
     return f"field {field!r}: {first['msg']}"
 
 
-def iter_json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, JSON object) for each non-blank line of a JSONL (or `.jsonl.gz`) file, streaming.
-
-    Raises `DataFormatError` starting with ``file[:line]:`` for an unreadable file, a line that
-    is not JSON or a value that is not an object.
-    """
+def open_text(path: Path) -> TextIO:
+    """`path` opened as UTF-8 text (a `.gz` file decompressed); `DataFormatError` saying why not."""
     try:
-        handle = gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
+        return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
     except FileNotFoundError:
         raise DataFormatError(f"{path}: cannot read: no such file") from None
     except IsADirectoryError:
         raise DataFormatError(f"{path}: cannot read: is a directory, expected a file") from None
     except OSError as error:
         raise DataFormatError(f"{path}: cannot read: {error.strerror or error}") from None
-    with handle:
+
+
+def read_text(path: Path) -> str:
+    """The whole text of `path` (as `open_text` opens it); `DataFormatError` for an unreadable file."""
+    with open_text(path) as handle:
+        try:
+            return handle.read()
+        except UnicodeDecodeError as error:
+            raise DataFormatError(f"{path}: not UTF-8 text (byte {error.start})") from None
+        except (EOFError, gzip.BadGzipFile, OSError) as error:
+            raise DataFormatError(f"{path}: cannot read: {error}") from None
+
+
+def iter_json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, JSON object) for each non-blank line of a JSONL (or `.jsonl.gz`) file, streaming.
+
+    Raises `DataFormatError` starting with ``file[:line]:`` for an unreadable file, a line that
+    is not JSON or a value that is not an object.
+    """
+    with open_text(path) as handle:
         number = 0
         try:
             for number, line in enumerate(handle, start=1):

@@ -33,7 +33,7 @@ from typing import Any, Self
 
 from pydantic import PrivateAttr, model_validator
 
-from pocketagent.data.example import Example, iter_json_objects, iter_numbered_examples
+from pocketagent.data.example import Example, iter_json_objects, iter_numbered_examples, read_text
 from pocketagent.data.formats import from_tinyagent
 from pocketagent.errors import DataFormatError, PlanParseError, PocketAgentError
 from pocketagent.plan.language import Plan, parse_plan
@@ -105,16 +105,11 @@ class Prediction:
 
 
 def _read_text(path: Path) -> str:
+    """`data.example.read_text` with its errors as `EvalFileError`."""
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EvalFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise EvalFileError(f"{path}: is a directory, expected a file") from None
-    except UnicodeDecodeError as exc:
-        raise EvalFileError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise EvalFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        return read_text(path)
+    except DataFormatError as error:
+        raise EvalFileError(str(error)) from None
 
 
 def _json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -196,11 +191,13 @@ def _looks_like_tinyagent(text: str) -> Any:
 
 
 def load_items(path: str | Path) -> list[EvalItem]:
-    """Reference items from JSONL or a TinyAgent dataset JSON, detected by content."""
+    """Reference items from JSONL or a TinyAgent dataset JSON, detected by content (a `.jsonl` or
+    `.jsonl.gz` file is JSONL and read once)."""
     path = Path(path)
-    data = _looks_like_tinyagent(_read_text(path))  # also turns a missing or non-UTF-8 file into EvalFileError
-    if data is not None:
-        return _tinyagent_items(path, data)
+    if not path.name.endswith((".jsonl", ".jsonl.gz")):  # only a whole-file JSON can be TinyAgent's
+        data = _looks_like_tinyagent(_read_text(path))  # also turns a missing or non-UTF-8 file into EvalFileError
+        if data is not None:
+            return _tinyagent_items(path, data)
     return load_jsonl_items(path)
 
 
