@@ -105,6 +105,11 @@ class Settings(BaseSettings):
         description="per request, show the planner only the tools it needs and the closest worked examples "
         "(full prompt only; the fine-tuned planner's compact prompt lists every tool)",
     )
+    tool_rag_grammar: bool = Field(
+        False,
+        description="compact prompt: the grammar lets the planner call only the tools Tool RAG selects "
+        "(the prompt still lists every tool)",
+    )
     tool_rag_examples: int = Field(1, ge=0, le=16, description="worked examples Tool RAG retrieves per request")
     tool_rag_dir: Path | None = Field(
         None, description="trained Tool RAG head and example bank (default: the packaged ones)"

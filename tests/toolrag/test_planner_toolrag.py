@@ -99,6 +99,19 @@ def test_build_planner_follows_the_setting() -> None:
     assert planner.selector.config.examples == 1
 
 
+def test_tool_rag_grammar_narrows_the_compact_planners_grammar_not_its_prompt() -> None:
+    backend = ScriptedLLM(PLAN)
+    query = "walking directions to the train station"
+    plain = build_planner(load_settings(), backend=backend)
+    narrowed = build_planner(load_settings(tool_rag_grammar=True), backend=backend)
+    assert isinstance(narrowed.selector, ToolRagSelector) and narrowed.selector.config.examples == 0
+    selection = narrowed.select(query)
+    assert "maps_show_directions" in selection.tools and "send_sms" not in selection.tools
+    assert narrowed.messages(query, NOW, selection=selection) == plain.messages(query, NOW)  # same cached prompt
+    grammar = narrowed.request_options(selection, query, NOW).grammar
+    assert grammar is not None and '"maps_show_directions("' in grammar and '"send_sms("' not in grammar
+
+
 @pytest.mark.model
 def test_real_model_plans_with_only_the_selected_tools(default_model_path: Path, rag: ToolRagSelector) -> None:
     from pocketagent.llm.llamacpp import LlamaCppBackend

@@ -107,11 +107,16 @@ def build_planner(
     the model picks the tools itself, so nothing is retrieved for it.
     """
     prompt_style = effective_prompt_style(settings)
-    selector = create_selector(
-        "toolrag" if settings.tool_rag and prompt_style != "compact" else "all",
-        directory=settings.tool_rag_dir,
-        examples=settings.tool_rag_examples,
-    )
+    if prompt_style == "compact":
+        # The prompt stays the fixed, cached list of every tool; Tool RAG only narrows the grammar.
+        method = "toolrag" if settings.tool_rag and settings.tool_rag_grammar else "all"
+        selector = create_selector(method, directory=settings.tool_rag_dir, examples=0)
+    else:
+        selector = create_selector(
+            "toolrag" if settings.tool_rag else "all",
+            directory=settings.tool_rag_dir,
+            examples=settings.tool_rag_examples,
+        )
     return Planner(
         backend or create_backend(settings),
         registry or build_registry(settings),
