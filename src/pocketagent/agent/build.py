@@ -104,7 +104,8 @@ def build_planner(
 
     Tool RAG (unless `tool_rag` is off) serves the full prompt of an untuned model; the compact
     prompt of the fine-tuned planner lists every tool's signature (a fixed, cached prefix) and
-    the model picks the tools itself, so nothing is retrieved for it.
+    the model picks the tools itself, so nothing is retrieved for it; with `tool_rag_grammar`
+    Tool RAG narrows only its grammar to the selected tools.
     """
     prompt_style = effective_prompt_style(settings)
     if prompt_style == "compact":

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pocketagent.atomic import atomic_writer
 from pocketagent.data.example import DataFormatError, Example, read_examples
 from pocketagent.errors import ToolRagError
 from pocketagent.toolrag.embedder import DIMENSION, Embedder, EmbeddingCache, ProgressFn, content_key
@@ -79,7 +80,7 @@ def write_bank_embeddings(model_id: str, queries: Sequence[str], vectors: np.nda
     """Store the bank's request embeddings (float16: retrieval ranks by cosine, 2 MB not 4) under
     the content key of `model_id` and `queries`, so a changed bank or embedder never uses them."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
+    with atomic_writer(path) as handle:
         np.savez_compressed(
             handle, key=np.array(content_key(model_id, queries)), vectors=np.asarray(vectors, dtype=np.float16)
         )
