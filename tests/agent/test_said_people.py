@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pocketagent.agent.plan_guard import PlanGuard, Verdict, clause_weekday
-from pocketagent.agent.said_people import texted_names
+from pocketagent.agent.said_people import said_cc, said_lists, texted_names
 from pocketagent.plan.language import parse_plan
 from pocketagent.tools.builtin import builtin_registry
 
@@ -28,6 +28,7 @@ def _checks(request: str, plan_text: str, allow_skip: bool = True) -> list[tuple
 def test_texted_names_are_read_after_the_verb() -> None:
     assert texted_names("email Grace and Tomás the agenda and text Grace that I sent it") == ["Grace"]
     assert texted_names("group text to Aylin, Deniz and Cem: brunch moved to 11") == ["Aylin", "Deniz", "Cem"]
+    assert texted_names("group text Ayşe, Jan, and Nkechi: thanks") == ["Ayşe", "Jan", "Nkechi"]  # serial comma
     assert texted_names("send Mo a text saying hi") == ["Mo"]
     assert texted_names("shoot Ana and Bo a quick text that I'm late") == ["Ana", "Bo"]
     assert texted_names("text Kwame I'm outside") == ["Kwame"]
@@ -192,3 +193,121 @@ def test_texts_and_invites_look_up_their_kind_and_pronouns_or_unsaid_names_are_l
     guard = PlanGuard("text Ana that I'm late", NOW, builtin_registry(), allow_skip=False)
     sms = parse_plan('1. send_sms(["Ana"], "I\'m late")\n2. join()<END_OF_PLAN>').tool_actions[0]
     assert guard.check(sms).verdict is not Verdict.SKIP
+
+
+def test_lists_of_people_are_read_as_written() -> None:
+    assert said_lists("group text Ayşe, Jan, and Nkechi: thanks for today!", set()) == [["Ayşe", "Jan", "Nkechi"]]
+    assert said_lists("write booking@alpenhof.at, Svetlana and Abby an email", set()) == [
+        ["booking@alpenhof.at", "Svetlana", "Abby"]
+    ]
+    assert said_lists("pass this along to Emeka and Uncle Raj, the receipt", set()) == [["Emeka", "Uncle Raj"]]
+    assert said_lists("email Ana and Dr. Okafor. Then text Bo", set()) == [["Ana", "Dr. Okafor"]]
+    # Lower-case names count when the plan looked them up; days and words that end a list do not.
+    assert said_lists("get this over to ben, svetlana and tess", {"ben", "svetlana"}) == [["ben", "svetlana"]]
+    assert said_lists("text Ana and Bo Friday works. Thanks", set()) == [["Ana", "Bo"]]
+    # A list needs an "and": "Ana, Monday works" is not one; nor is a single name.
+    assert said_lists("Ana, Monday works", set()) == []
+    assert said_lists("text Kwame I'm outside", set()) == []
+
+
+@given(st.lists(st.sampled_from(["Ana", "Bo", "Cy", "Dee Ray", "Émile", "Jan", "O'Neil"]), min_size=2, max_size=5, unique=True))
+def test_every_name_of_a_said_list_is_read(names: list[str]) -> None:
+    written = ", ".join(names[:-1]) + " and " + names[-1]
+    assert said_lists(f"email {written} the agenda", set()) == [names]
+
+
+def test_a_message_gets_everyone_of_the_list_it_took_some_of() -> None:
+    request = "where's Table Mountain; group text Ayşe, Jan, and Nkechi: thanks for today!"
+    plan = """1. get_phone_number("Ayşe")
+2. get_phone_number("Jan")
+3. send_sms(["$1", "$2"], "thanks for today!")
+4. join()<END_OF_PLAN>"""
+    guard = PlanGuard(request, NOW, builtin_registry())
+    first, second, sms = parse_plan(plan).tool_actions
+    assert guard.check(first).verdict is guard.check(second).verdict is Verdict.ACCEPT
+    check = guard.check(sms)
+    assert check.verdict is Verdict.SKIP and "Nkechi" in check.reason
+    assert [a.render() for a in check.insert] == [
+        '3. get_phone_number("Nkechi")',
+        '4. send_sms(["$1", "$2", "$3"], "thanks for today!")',
+    ]
+    # An email to one of "Sid and Nick" when Nick was looked up already: his lookup joins it.
+    results = _checks(
+        "email Sid and Nick the notes",
+        '1. get_email_address("Sid")\n2. get_email_address("Nick")\n'
+        '3. compose_new_email(["$1"], [], "Notes", "", [])\n4. join()<END_OF_PLAN>',
+    )
+    assert results[2] == (Verdict.REPAIR, (["$1", "$2"], [], "Notes", "", []))
+
+
+def test_lists_that_are_not_the_messages_are_left_alone() -> None:
+    # Bo is on cc: not added to the recipients as well.
+    results = _checks(
+        "email Ana and Bo the plan, cc Bo",
+        '1. get_email_address("Ana")\n2. get_email_address("Bo")\n'
+        '3. compose_new_email(["$1"], ["$2"], "Plan", "", [])\n4. join()<END_OF_PLAN>',
+    )
+    assert results[2][0] is Verdict.ACCEPT
+    # The text goes to Bo and Cy, a list that does not hold Ana: Ana's email list is not the text's.
+    results = _checks(
+        "email Ana and Bo the plan and text Cy that it is sent",
+        '1. get_phone_number("Cy")\n2. send_sms(["$1"], "it is sent")\n3. join()<END_OF_PLAN>',
+    )
+    assert [verdict for verdict, _ in results] == [Verdict.ACCEPT, Verdict.ACCEPT]
+    # An address of the list is never added (a text cannot go to an email address).
+    results = _checks(
+        "tell Jakub and jakub@example.com that I landed",
+        '1. get_phone_number("Jakub")\n2. send_sms(["$1"], "I landed")\n3. join()<END_OF_PLAN>',
+    )
+    assert results[1][0] is Verdict.ACCEPT
+    # People before the first one the message has may be a capitalised verb: never added.
+    results = _checks(
+        "Ask Dr. Adeyemi and Mrs. O'Neil to sign, email her that it is done",
+        '1. get_email_address("Mrs. O\'Neil")\n2. compose_new_email(["$1"], [], "Form", "", [])\n3. join()<END_OF_PLAN>',
+    )
+    assert results[1][0] is Verdict.ACCEPT
+
+
+def test_the_requests_one_cc_is_read_with_its_place() -> None:
+    request = "compose an email to Minji with the new time, loop in Oscar"
+    assert said_cc(request, set()) == (request.index("Oscar"), ["Oscar"])
+    assert said_cc("forward this to Nerea & Papa, cc Abby and team@x.dev. Thanks", set())[1] == ["Abby", "team@x.dev"]
+    assert said_cc("forward it to Oisín and cc Dr. Adeyemi. Then text Bo", set())[1] == ["Dr. Adeyemi"]
+    assert said_cc("email Ana the plan, cc me", set()) is None  # nobody by name
+    assert said_cc("email Ana, cc Bo, and forward it to Cy, cc Dee", set()) is None  # two: whose is which?
+
+
+def test_an_email_gets_the_people_its_cc_names() -> None:
+    plan = """1. get_email_address("Minji")
+2. compose_new_email(["$1"], [], "New time", "the new time", [])
+3. join()<END_OF_PLAN>"""
+    guard = PlanGuard("compose an email to Minji with the new time, loop in Oscar", NOW, builtin_registry())
+    lookup, compose = parse_plan(plan).tool_actions
+    assert guard.check(lookup).verdict is Verdict.ACCEPT
+    check = guard.check(compose)
+    assert check.verdict is Verdict.SKIP and "Oscar on cc" in check.reason
+    assert [a.render() for a in check.insert] == [
+        '2. get_email_address("Oscar")',
+        '3. compose_new_email(["$1"], ["$2"], "New time", "the new time", [])',
+    ]
+    # An address on cc goes there as written; someone already on the email is not added again.
+    results = _checks(
+        "forward this to Nerea and Abby, cc Abby and team@x.dev",
+        '1. get_email_address("Nerea")\n2. get_email_address("Abby")\n'
+        '3. forward_email(["$1"], ["$2"], "", [])\n4. join()<END_OF_PLAN>',
+    )
+    assert results[2] == (Verdict.REPAIR, (["$1"], ["$2", "team@x.dev"], "", []))
+
+
+def test_a_cc_after_another_message_is_not_the_emails() -> None:
+    results = _checks(
+        "email Ana the plan, text Bo that it is done, cc Cy",
+        '1. get_email_address("Ana")\n2. compose_new_email(["$1"], [], "Plan", "", [])\n3. join()<END_OF_PLAN>',
+    )
+    assert [verdict for verdict, _ in results] == [Verdict.ACCEPT, Verdict.ACCEPT]
+    # A cc said before the email's recipients is not this email's either.
+    results = _checks(
+        "cc Cy on everything; email Ana the plan",
+        '1. get_email_address("Ana")\n2. compose_new_email(["$1"], [], "Plan", "", [])\n3. join()<END_OF_PLAN>',
+    )
+    assert results[1][0] is Verdict.ACCEPT

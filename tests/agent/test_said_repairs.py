@@ -193,6 +193,16 @@ def test_a_said_time_never_moves_a_start_into_the_past() -> None:
     assert _guarded("remind me today at 8am to call", plan)[0][0] is Verdict.ACCEPT
 
 
+def test_a_said_time_that_is_still_to_come_today_is_not_a_past_date() -> None:
+    # NOW is 09:00; "today at 7pm" written as 07:00 is the said time put right, not a plan to reject.
+    plan = '1. create_reminder("Renew my passport", "2026-11-30 07:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>'
+    verdict, args = _guarded("set me a reminder for today at 7pm: renew my passport", plan)[0]
+    assert verdict is Verdict.REPAIR and args[1] == "2026-11-30 19:00:00"
+    # A time already gone and never said is still a date in the past.
+    plan = '1. create_reminder("Renew my passport", "2026-11-30 07:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>'
+    assert _guarded("remind me to renew my passport", plan)[0][0] is Verdict.REJECT
+
+
 def test_the_calendar_the_request_names() -> None:
     from pocketagent.agent.said_repairs import said_calendar
 

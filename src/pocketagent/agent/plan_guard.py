@@ -231,12 +231,16 @@ class PlanGuard:
         if wanted is None:
             wanted, people = action, ""
         if self.allow_skip:
+            wanted, listed = self._people.listed(wanted)
+            wanted, copied = self._people.cc_added(wanted)
+            listed = "; ".join(filter(None, (listed, copied)))
             named, lookups = self._people.looked_up(wanted, normalize_name(self.request))
             if lookups:
                 who = ", ".join(repr(lookup.args[0]) for lookup in lookups)
-                reason = f"action {action.id} {action.tool} names {who}: looked up first"
+                reason = "; ".join(filter(None, (f"action {action.id} {action.tool} names {who}: looked up first", listed)))
                 return Check(Verdict.SKIP, reason, skipped=action.tool, insert=(*lookups, named))
             wanted = named
+            people = "; ".join(filter(None, (people, listed)))
         moved, recipients = self._people.recipients(wanted)
         moved, titled = self._people.meeting_title(moved)
         people = "; ".join(filter(None, (people, recipients, titled)))
@@ -255,8 +259,13 @@ class PlanGuard:
         grounded = self._ground_weekday(action)
         if grounded is not None:
             action = grounded
+        # What the request states comes first: "today at 7pm" written as 07:00 is the stated time
+        # put right, not a date in the past.
+        stated, change = self._said.repair(action)
+        if change:
+            action = stated
         reason, moment = self._date_problem(action)
-        repaired = grounded if grounded is not None else (action if people else None)
+        repaired = action if grounded is not None or people or change else None
         if moment is not None:
             repaired = self._repair(action, moment) if self.repair_dates else None
             if repaired is None:
@@ -264,10 +273,7 @@ class PlanGuard:
             reason = f"{reason}; moved to the coming week"
         if grounded is not None and not reason:
             reason = "dates moved to the weekday the request names for it"
-        reason = "; ".join(filter(None, (reason, people)))
-        stated, change = self._said.repair(repaired or action)
-        if change:
-            repaired, reason = stated, "; ".join(filter(None, (reason, change)))
+        reason = "; ".join(filter(None, (reason, people, change)))
         self._people.accepted(repaired or action)
         self._seen.add(key)
         self._tools[action.id] = action.tool

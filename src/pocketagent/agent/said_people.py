@@ -24,6 +24,9 @@ can be read off the request and the plan so far, without a model:
   and Abby an email": a message, event or meeting whose recipients or invitees hold a bare name
   (not an address or number) gets the lookup of that name inserted before it, by the kind the tool
   needs, and the name becomes the lookup's "$N" (the planning conventions: one lookup per person).
+- **Everyone of a list the request says is on it.** "group text Ayşe, Jan, and Nkechi": a message
+  or event whose people are some of a list of names the request says together ("A, B and C")
+  gets the ones it left out, as bare names (looked up by the rule above).
 - **"The link" is the meeting's link.** "make a zoom, put it on my calendar and text them the link":
   a message that carries the calendar event showing a meeting's link carries the link itself.
 """
@@ -31,8 +34,10 @@ can be read off the request and the plan so far, without a model:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from pocketagent.agent.said_repairs import cc_spans
 from pocketagent.plan.language import REFERENCE, Action, Scalar, whole_reference
 from pocketagent.text import normalize_name
 
@@ -88,6 +93,10 @@ _KIND_OF_RECIPIENT = {
     "send_sms": "get_phone_number",
 }
 
+# Between an email's recipients and its cc: another message the cc may belong to.
+_ANOTHER_MESSAGE = re.compile(
+    r"\b(?:e-?mail|mail|forward|reply|respond|write|send|text|txt|sms|message|invite|tell|let)\b", re.IGNORECASE
+)
 # The lists of people each tool takes, by argument position (every `_KIND_OF_RECIPIENT` tool has one).
 _PEOPLE_LISTS = {
     "compose_new_email": (0, 1),
@@ -99,6 +108,18 @@ _PEOPLE_LISTS = {
 }
 # A literal that is a person's name, not an address, a number or a "$N" result.
 _PERSON_NAME = re.compile(r"^(?=.*[^\W\d_])[\w'’.\- ]{1,40}$")
+# Words of a request as lists of people are read: names (with "Dr." and "O'Neil"), addresses and
+# numbers, the connectors, and punctuation that ends a list.
+_LIST_TOKEN = re.compile(r"[\w'’\-.@+]*[\w@]\.?|[,&+:;!?()\"“”]")
+_CONJUNCTION = re.compile(r"^(?:and|&|\+|plus)$", re.IGNORECASE)
+_TITLES = frozenset("dr mr mrs ms mx prof st".split())
+# Capitalised words that are never a person in a list ("Ana and Bo Friday", "Ana and Bo. Thanks").
+_NOT_A_NAME = frozenset(
+    "the a an please pls thanks thank also then can could would will hi hey ok okay dear cc bcc re fwd zoom pdf "
+    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun "
+    "today tonight tomorrow january february march july september october november december feb mar apr jun jul "
+    "aug sep sept oct nov dec".split()
+)  # not "Jan", "May", "June", "April" or "August": people are called that
 
 
 def _names_at(text: str, known: set[str]) -> tuple[list[str], bool]:
@@ -116,6 +137,9 @@ def _names_at(text: str, known: set[str]) -> tuple[list[str], bool]:
         word = token.rstrip(".")
         if _CONNECTOR.match(word):
             if not current:
+                if names and used and tokens[used - 1] == "," and word != ",":
+                    used += 1  # the serial comma: "Ana, Bo, and Cy"
+                    continue
                 break
             names.append(" ".join(current))
             current = []
@@ -131,6 +155,90 @@ def _names_at(text: str, known: set[str]) -> tuple[list[str], bool]:
     if current:
         names.append(" ".join(current))
     return names, used == len(tokens)
+
+
+def _is_literal(token: str) -> bool:
+    """An address or a number written in a list of people ("booking@alpenhof.at", "617-555-0187")."""
+    return "@" in token or sum(ch.isdigit() for ch in token) >= 3
+
+
+def _people_runs(text: str, known: set[str]) -> list[tuple[list[str], bool, int]]:
+    """Each run of people in `text`: (the people, whether an "and" joins them, the token it starts at).
+
+    A person is one or more words that start upper case or are `known` (the folded words of names
+    the plan looked up: people type "text grace"), or an address or number; people are joined by
+    commas, "and", "&", "+" or "plus". A run ends at any other word and at a full stop, colon or
+    the like.
+    """
+    tokens = _LIST_TOKEN.findall(text)
+    runs: list[tuple[list[str], bool, int]] = []
+    members: list[str] = []
+    current: list[str] = []
+    joined = False  # an "and" among the members
+    begun = 0
+
+    def close_run(at: int) -> None:
+        nonlocal members, current, joined, begun
+        if current:
+            members.append(" ".join(current))
+        if members:
+            runs.append((members, joined, begun))
+        members, current, joined, begun = [], [], False, at + 1
+
+    previous = ""
+    for at, token in enumerate(tokens):
+        word = token.rstrip(".")
+        folded = normalize_name(word)
+        if folded in _TITLES:
+            word = token  # "Dr." keeps its full stop
+        after, previous = previous, token
+        if token == "," or _CONJUNCTION.match(token):
+            if not current:
+                if members and after == "," and token != ",":
+                    joined = True  # the serial comma: "A, B, and C"
+                else:
+                    close_run(at)  # two connectors in a row, or one before any name
+                continue
+            members.append(" ".join(current))
+            current = []
+            joined = joined or token != ","
+            continue
+        person = _is_literal(word) or (
+            bool(folded)
+            and folded not in _INDIRECT
+            and folded not in _NOT_A_NAME
+            and (word[:1].isupper() or folded in known)
+        )
+        if not person:
+            close_run(at)
+            continue
+        current.append(word)
+        if token.endswith(".") and folded not in _TITLES and not _is_literal(word):
+            close_run(at)  # "... and Cy. Then" ends there
+    close_run(len(tokens))
+    return runs
+
+
+def said_lists(request: str, known: set[str]) -> list[list[str]]:
+    """The lists of people the request says, as written: "Ayşe, Jan, and Nkechi" → [Ayşe, Jan, Nkechi].
+
+    A list is two or more people (see `_people_runs`) with an "and" (or "&", "+", "plus") among them.
+    """
+    return [members for members, joined, _ in _people_runs(request, known) if len(members) >= 2 and joined]
+
+
+def said_cc(request: str, known: set[str]) -> tuple[int, list[str]] | None:
+    """Where the request's one cc is and who is on it ("..., cc Abby and team@x.dev"); None when
+    the request puts nobody on cc by name, or has more than one cc (whose is which is unclear)."""
+    spans = cc_spans(request)
+    if len(spans) != 1 or (at := request.find(spans[0])) < 0:
+        return None
+    runs = _people_runs(spans[0], known)
+    if not runs or runs[0][2] != 0:
+        return None  # the span does not start with people ("copy of this email")
+    if any(normalize_name(member) in _TITLES for member in runs[0][0]):
+        return None  # "cc Dr. Adeyemi." cut at the title's full stop
+    return at, runs[0][0]
 
 
 def texted_names(request: str, known: set[str] | None = None) -> list[str] | None:
@@ -320,6 +428,110 @@ class SaidPeople:
         moved = replace(action, id=action.id + len(inserted), args=tuple(args))
         return moved, tuple(inserted)
 
+    def listed(self, action: Action) -> tuple[Action, str]:
+        """`action` with the people it left out of a list the request says added to its people list
+        as bare names (for `looked_up` to find), and why; (action, "") when nothing is missing.
+
+        A people list counts when every person on it is among one list of the request (by name: a
+        lookup's name, or a literal name or address); the people of that list who are not on it are
+        the missing ones. An address or number of the list is never added: its kind may be wrong.
+        """
+        positions = _PEOPLE_LISTS.get(action.tool)
+        if positions is None:
+            return action, ""
+        known = {word for lookup in self._lookups.values() for word in normalize_name(str(lookup.args[0])).split()}
+        lists = said_lists(self.request, known)
+        if not lists:
+            return action, ""
+        args = list(action.args)
+        added: list[str] = []
+        taken = self._listed_names(args, positions)
+        folded_request = f" {normalize_name(self.request)} "
+        texted = texted_names(self.request, known) if action.tool == "send_sms" else None
+        for index in positions:
+            given = args[index] if index < len(args) else None
+            if not isinstance(given, list) or not given:
+                continue
+            names = [self._name_of(item) for item in given]
+            if any(name is None for name in names):
+                continue  # a result that is not a lookup (a file): not a list of people
+            if any(folded_request.count(f" {normalize_name(str(name))} ") != 1 for name in names):
+                continue  # a person said twice ("invite Cosmin and Leonie ..., text Cosmin"): which list is unclear
+            for said in lists:
+                on_it = [i for i, m in enumerate(said) if any(_among(m, [str(n)]) or _literal_in(str(n), [m]) for n in names)]
+                if not all(_among(str(name), said) or _literal_in(str(name), said) for name in names):
+                    continue
+                # Only people after the first one the action has: a list's first "person" can be a
+                # capitalised word that starts the sentence ("Ask Dr. Adeyemi and ...").
+                later = said[min(on_it) + 1 :]
+                missing = [m for m in later if not _is_literal(m) and not _among(m, taken)]
+                if action.tool == "send_sms" and texted is not None:
+                    missing = [m for m in missing if _among(m, texted)]
+                if missing:
+                    args[index] = [*given, *missing]
+                    added += missing
+                    taken += missing
+                break
+        if not added:
+            return action, ""
+        return replace(action, args=tuple(args)), f"the request lists {', '.join(added)} with the others"
+
+    def cc_added(self, action: Action) -> tuple[Action, str]:
+        """A new or forwarded email with the people the request's one cc names added to its cc (as
+        bare names or addresses, for `looked_up`), and why; (action, "") when none is missing.
+
+        The cc is the email's when its recipients are said before the cc with no other message
+        between ("forward this to Nerea & Papa, cc Abby"; not "email Ana, text Bo, cc Cy").
+        """
+        if action.tool not in ("compose_new_email", "forward_email") or len(action.args) < 2:
+            return action, ""
+        recipients, cc = action.args[0], action.args[1]
+        if not isinstance(recipients, list) or not isinstance(cc, list) or not recipients:
+            return action, ""
+        known = {word for lookup in self._lookups.values() for word in normalize_name(str(lookup.args[0])).split()}
+        said = said_cc(self.request, known)
+        names = [self._name_of(item) for item in (*recipients, *cc)]
+        if said is None or any(name is None for name in names):
+            return action, ""
+        at, people = said
+        lowered = self.request.lower()
+        ends = [lowered.find(str(name).lower()) for name in names[: len(recipients)]]
+        if min(ends) < 0:
+            return action, ""
+        said_to = max(end + len(str(name)) for end, name in zip(ends, names))
+        if said_to > at or _ANOTHER_MESSAGE.search(self.request[said_to:at]):
+            return action, ""
+        taken = [str(name) for name in names]
+        missing = [
+            person
+            for person in people
+            if ("@" in person or not _is_literal(person))
+            and not _literal_in(person, taken)
+            and ("@" in person or not _among(person, taken))
+        ]
+        if not missing:
+            return action, ""
+        moved = replace(action, args=(recipients, [*cc, *missing], *action.args[2:]))
+        return moved, f"{', '.join(missing)} on cc, as the request says"
+
+    def _name_of(self, item: Scalar) -> str | None:
+        """The person a people-list item stands for: a lookup's name, or the literal itself."""
+        ref = whole_reference(item)
+        if ref is None:
+            return str(item).strip() if isinstance(item, str) and item.strip() else None
+        lookup = self._lookups.get(ref)
+        return None if lookup is None else str(lookup.args[0])
+
+    def _listed_names(self, args: Sequence[object], positions: tuple[int, ...]) -> list[str]:
+        """Everyone already on any of the action's people lists (a person on cc is not added to the recipients)."""
+        names: list[str] = []
+        for index in positions:
+            given = args[index] if index < len(args) else None
+            for item in given if isinstance(given, list) else []:
+                if (name := self._name_of(item)) is not None:
+                    names.append(name)
+        return names
+
     def accepted(self, action: Action) -> None:
         """Record an action the plan keeps (call in plan order)."""
         self._actions[action.id] = action
@@ -337,6 +549,11 @@ class SaidPeople:
             if other.tool == wanted and normalize_name(str(other.args[0])) == name:
                 return f"${other_id}"
         return item
+
+
+def _literal_in(literal: str, said: list[str]) -> bool:
+    """Whether an address or number item is one written in the list `said`."""
+    return any(literal.strip().lower() == member.lower() for member in said)
 
 
 def _among(name: str, names: list[str]) -> bool:

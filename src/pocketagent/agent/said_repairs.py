@@ -109,7 +109,7 @@ _CC_AFTER = re.compile(
 )
 # Where the names after "cc" end: a clause boundary, or a word that starts the next clause.
 _CC_END = re.compile(
-    r"[.;!?](?=\s|$)|\n|\s[-—–]\s|,?\s+(?:then|also|plus|and then|saying|that|about|with|to|remind|text|email|tell|send|add|"
+    r"(?<!\bdr)(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bprof)(?<!\bst)[.;!?](?=\s|$)|\n|\s[-—–]\s|,?\s+(?:then|also|plus|and then|saying|that|about|with|to|remind|text|email|tell|send|add|"
     r"put|create|make|set|schedule|open|find|show|get|forward|reply|book|block|write|ask|attach|please|pls|thanks)\b",
     re.IGNORECASE,
 )
