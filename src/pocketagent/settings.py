@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     tool_rag_dir: Path | None = Field(
         None, description="trained Tool RAG head and example bank (default: the packaged ones)"
     )
+    plan_by_parts: bool = Field(
+        True,
+        description="plan a request of several sentences or clauses (\"... . Also ...\", \"; \", \" + \") part by "
+        "part, each in a short generation, and join the plans",
+    )
     tool_timeout_s: float = Field(30.0, gt=0)
     max_replans: int = Field(1, ge=0, le=5)
 

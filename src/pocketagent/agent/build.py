@@ -135,6 +135,7 @@ def planner_config(settings: Settings, prompt_style: str) -> PlannerConfig:
         grammar=settings.grammar,
         examples=settings.examples,
         prompt_style=prompt_style,
+        plan_by_parts=settings.plan_by_parts,
     )
 
 

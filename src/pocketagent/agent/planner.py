@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
+from pocketagent.agent.clauses import PartPlans, split_request
 from pocketagent.agent.compact_prompt import compact_messages
 from pocketagent.agent.events import ActionPlanned, Event, PlanReady, PlanStats, PlanToken
 from pocketagent.agent.plan_guard import Check, PlanGuard, Verdict, dated_tools, unplaced_day
@@ -61,6 +62,9 @@ class PlannerConfig:
     # fall on days it names: a small model then cannot garble what it copies ("receipts@" ->
     # "recs@") or type a day nobody said ("Dec 1" -> "2026-12-10").
     copy_from_request: bool = True
+    # A request of several sentences or strong clauses is planned part by part (`agent.clauses`):
+    # the small model writes short plans far more reliably than long ones.
+    plan_by_parts: bool = True
 
 
 class Planner:
@@ -144,7 +148,86 @@ class Planner:
         Returns the `PlanReady` event (also emitted); a plan that does not parse or that the plan
         guard rejects has `plan=None` and `error` set. `repair_dates` (the last attempt) moves a
         past date to the coming week instead of rejecting. Cancelling the coroutine stops the generation.
+        A request of several parts (`agent.clauses.split_request`) is planned part by part; a
+        replan (`replan_context`) plans the whole request at once, with the problem shown.
         """
+        parts = split_request(query) if self.config.plan_by_parts and replan_context is None else [query]
+        if len(parts) > 1:
+            return await self._stream_parts(parts, now, emit, on_action, repair_dates)
+        return await self._stream_whole(query, now, emit, on_action, replan_context, repair_dates)
+
+    async def _stream_parts(
+        self,
+        parts: list[str],
+        now: datetime,
+        emit: Callable[[Event], None],
+        on_action: Callable[[Action], None],
+        repair_dates: bool,
+    ) -> PlanReady:
+        """Plan each part in turn and join the plans (`PartPlans`); actions are dispatched as they
+        complete, numbered across parts. The first part that fails fails the plan."""
+        started = time.perf_counter()
+        joined = PartPlans()
+        first_action_s: float | None = None
+
+        def part_event(event: Event) -> None:
+            del event  # the part's own tokens and plan are numbered from 1: the joined ones are emitted
+
+        def part_action(action: Action) -> None:
+            nonlocal first_action_s
+            added = joined.add(action)
+            if added is None:
+                return  # the same call as an earlier part's (a contact looked up twice)
+            if first_action_s is None:
+                first_action_s = time.perf_counter() - started
+            emit(PlanToken(added.render() + "\n"))
+            emit(ActionPlanned.of(added))
+            on_action(added)
+
+        readies: list[PlanReady] = []
+        for part in parts:
+            joined.next_part()
+            ready = await self._stream_whole(part, now, part_event, part_action, None, repair_dates)
+            readies.append(ready)
+            if ready.plan is None:
+                break
+        failed = next((ready for ready in readies if ready.plan is None), None)
+        done = "".join(action.render() + "\n" for action in joined.actions)
+        plan = None if failed else Plan((*joined.actions, Action(len(joined.actions) + 1, JOIN)))
+        stats = PlanStats(
+            prompt_tokens=sum(r.stats.prompt_tokens for r in readies),
+            completion_tokens=sum(r.stats.completion_tokens for r in readies),
+            cached_prompt_tokens=sum(r.stats.cached_prompt_tokens for r in readies),
+            time_to_first_token_s=readies[0].stats.time_to_first_token_s,
+            time_to_first_action_s=first_action_s,
+            plan_s=time.perf_counter() - started,
+            tokens_per_s=readies[-1].stats.tokens_per_s,
+        )
+        error = None
+        if failed is not None:
+            error = f"part {len(readies)} of the request ({parts[len(readies) - 1]!r}): {failed.error}"
+        stopped = "; ".join(r.stopped for r in readies if r.stopped) or None
+        text = plan.render() if plan is not None else done + (failed.text if failed is not None else "")
+        ready = PlanReady(
+            text=text,
+            plan=plan,
+            stats=stats,
+            error=error,
+            stopped=stopped,
+        )
+        emit(ready)
+        return ready
+
+    async def _stream_whole(
+        self,
+        query: str,
+        now: datetime,
+        emit: Callable[[Event], None],
+        on_action: Callable[[Action], None],
+        replan_context: str | None,
+        repair_dates: bool,
+    ) -> PlanReady:
+        """Plan `query` in one generation (and the continuations the plan guard asks for)."""
         selection = self.select(query)
         messages = self.messages(query, now, replan_context, selection)
         options = self.request_options(selection, query, now)
