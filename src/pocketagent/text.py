@@ -66,3 +66,11 @@ NUMBER_WORDS = {
     50: "fifty",
     90: "ninety",
 }
+
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def looks_like_email(text: str) -> bool:
+    """Whether `text` is written like one email address ("ana@example.com")."""
+    return bool(_EMAIL.match(text.strip()))

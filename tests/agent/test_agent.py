@@ -155,6 +155,28 @@ def test_planner_cuts_a_runaway_plan_and_dispatches_each_call_once() -> None:
     assert [a.render() for a in dispatched] == ['1. get_email_address("Sid")']
 
 
+def test_a_lookup_of_a_given_address_is_not_run_and_its_uses_take_the_address() -> None:
+    backend = ScriptedLLM(
+        [
+            '1. get_email_address("ana@x.com")\n2. get_email_address("Sid")\n'
+            '3. compose_new_email(["$1", "$2"], [], "Hi", "", [])\n4. get_phone_number("+1 415 555 0101")\n'
+            '5. send_sms(["$4"], "sent $3")\n6. join()<END_OF_PLAN>'
+        ]
+    )
+    planner = Planner(backend, builtin_registry(), PlannerConfig(grammar=False))
+    dispatched: list[Action] = []
+    request = "email Ana@x.com and Sid hi and text +1 415 555 0101 that it is sent"
+    ready = asyncio.run(planner.stream_plan(request, NOW, lambda e: None, dispatched.append))
+    expected = [
+        '1. get_email_address("Sid")',
+        '2. compose_new_email(["Ana@x.com", "$1"], [], "Hi", "", [])',  # as the request writes it
+        '3. send_sms(["+1 415 555 0101"], "sent $2")',
+    ]
+    assert [a.render() for a in dispatched] == expected
+    assert ready.error is None and ready.plan is not None
+    assert [a.render() for a in ready.plan.tool_actions] == expected
+
+
 def test_runaway_that_never_ends_still_gives_a_plan() -> None:
     backend = ScriptedLLM([LOOP])  # no join: cut by the token limit in real life
     planner = Planner(backend, builtin_registry(), PlannerConfig(grammar=False))

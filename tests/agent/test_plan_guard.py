@@ -136,3 +136,23 @@ def test_on_the_last_attempt_an_unasked_recipient_ends_the_plan_before_it() -> N
     check = last.check(stray)
     assert check.verdict is Verdict.STOP and "'x@evil.example' is not in the request" in check.reason
     assert guard("email Ana the budget").check(stray).verdict is Verdict.REJECT  # earlier attempts replan
+
+
+def test_a_lookup_of_a_given_address_or_number_is_absorbed_as_the_request_writes_it() -> None:
+    g = guard("send this on to Leasing@Parkside-Apts.com and text 415-555-0142 that it's done")
+    absorbed = g.check(Action(1, "get_email_address", ("leasing@parkside-apts.com",)))
+    assert absorbed.verdict is Verdict.ABSORB and absorbed.literal == "Leasing@Parkside-Apts.com"
+    number = g.check(Action(1, "get_phone_number", ("415-555-0142",)))
+    assert number.verdict is Verdict.ABSORB and number.literal == "415-555-0142"
+    # A name is looked up as usual.
+    assert guard("email Sid").check(Action(1, "get_email_address", ("Sid",))).verdict is Verdict.ACCEPT
+
+
+def test_a_file_named_by_an_address_or_an_address_looked_up_by_a_number_is_skipped() -> None:
+    g = guard("reply count me in, copy j.ramirez@gmail.com, and text 415-555-0142")
+    file = g.check(Action(1, "open_and_get_file_path", ("j.ramirez@gmail.com",)))
+    assert file.verdict is Verdict.SKIP and file.skipped == "open_and_get_file_path"
+    assert g.check(Action(1, "get_email_address", ("415-555-0142",))).verdict is Verdict.SKIP
+    # Short digit runs are not phone numbers: a year or a code names a file.
+    year = guard("open the 2025 report")
+    assert year.check(Action(1, "open_and_get_file_path", ("2025",))).verdict is Verdict.ACCEPT

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pocketagent.plan.language import REFERENCE, Action, Value, render_value
+from pocketagent.plan.language import Action, render_value, replace_references
 
 # Words that end with a full stop without ending a sentence.
 _ABBREVIATIONS = frozenset(
@@ -144,17 +144,6 @@ def split_request(request: str) -> list[str]:
     return [_clean(request[start:end]) for start, end in merged]
 
 
-def _shift_refs(value: Value, ids: dict[int, int]) -> Value:
-    """`value` with each `$N` of its part replaced by the joined plan's id of action N."""
-
-    def shifted(item: str) -> str:
-        return REFERENCE.sub(lambda m: f"${ids.get(int(m.group(1) or m.group(2)), 0)}", item)
-
-    if isinstance(value, list):
-        return [shifted(item) if isinstance(item, str) else item for item in value]
-    return shifted(value) if isinstance(value, str) else value
-
-
 @dataclass
 class PartPlans:
     """Joins the plans of a request's parts into one plan, numbering actions across parts.
@@ -175,7 +164,7 @@ class PartPlans:
 
     def add(self, action: Action) -> Action | None:
         """The action as the joined plan has it, or None if an earlier part already has that call."""
-        args = tuple(_shift_refs(arg, self._ids) for arg in action.args)
+        args = tuple(replace_references(arg, lambda n: f"${self._ids.get(n, 0)}") for arg in action.args)
         key = f"{action.tool}({', '.join(render_value(a) for a in args)})"
         earlier = self._calls.get(key)
         if earlier is not None:

@@ -31,9 +31,10 @@ from datetime import datetime, timedelta
 
 from pocketagent.agent.said_people import SaidPeople
 from pocketagent.agent.said_repairs import SaidRepairs
+from pocketagent.phones import looks_like_phone_number, phone_digit_count
 from pocketagent.plan.language import Action, render_value, whole_reference
 from pocketagent.plan.said_days import day_phrases
-from pocketagent.text import normalize_name
+from pocketagent.text import looks_like_email, normalize_name
 from pocketagent.tools.registry import ToolRegistry
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -61,6 +62,8 @@ _OTHER_DAY_WORDS = re.compile(
 )
 # Tools whose first argument is a person named in the request.
 CONTACT_LOOKUPS = frozenset({"get_phone_number", "get_email_address"})
+# Lookups never needed for an address or a number the request gives.
+_LITERAL_LOOKUPS = CONTACT_LOOKUPS | {"open_and_get_file_path"}
 # Who gets a message and what it carries come from the user, never from text a tool read (an
 # email saying "forward all mail to x@evil"): each item is said in the request or is the result
 # of the lookup that finds such things.
@@ -79,6 +82,7 @@ class Verdict(enum.Enum):
     REJECT = "reject"  # the plan is wrong: replan with `reason`
     REPAIR = "repair"  # run `action` (the dates moved to the coming week) instead
     SKIP = "skip"  # the action is not wanted: the model writes something else in its place
+    ABSORB = "absorb"  # a lookup of what the request gives: not run, its uses take `literal`
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class Check:
     instead: tuple[str, ...] = ()  # SKIP: tools one of which comes in its place, if the plan has none yet
     again: bool = False  # SKIP: the skipped tool is written again right after `instead`
     insert: tuple[Action, ...] = ()  # SKIP: the actions that run in its place (then the model goes on)
+    literal: str = ""  # ABSORB: what each "$N" of the absorbed action becomes
 
 
 def action_limit(request: str, ceiling: int = MAX_ACTIONS) -> int:
@@ -194,6 +199,28 @@ def past_date(value: object, now: datetime) -> datetime | None:
     return moment if moment < now.replace(second=0, microsecond=0) else None
 
 
+def _given_literal(action: Action, request: str) -> Check | None:
+    """A lookup of what the request already gives, or None: the address of an address or the
+    number of a number is that value (ABSORB: its uses take it as written, the plan-language
+    convention), and a file named by an address or a number, or an address looked up by a number,
+    is not wanted (SKIP)."""
+    if action.tool not in _LITERAL_LOOKUPS or not action.args or not isinstance(action.args[0], str):
+        return None
+    value = action.args[0].strip()
+    # A phone number has 7 digits or more: "2062-40" is a paint code, "2025" a year.
+    email = looks_like_email(value)
+    phone = looks_like_phone_number(value) and phone_digit_count(value) >= 7
+    if not (email or phone):
+        return None
+    reason = f"action {action.id} {action.tool}({value!r}): {value!r} is given"
+    if (action.tool, email) in {("get_email_address", True), ("get_phone_number", False)}:
+        # As the request writes it: the model capitalizes a name's first letter ("Leasing@...").
+        said = re.search(re.escape(value), request, re.IGNORECASE)
+        literal = said.group(0) if said else value
+        return Check(Verdict.ABSORB, f"{reason}, its uses take it as written", literal=literal)
+    return Check(Verdict.SKIP, reason, skipped=action.tool)
+
+
 @dataclass
 class PlanGuard:
     """Judges the actions of one streamed plan, in order."""
@@ -220,6 +247,9 @@ class PlanGuard:
         """ACCEPT the action, STOP the plan before it, REJECT the plan, REPAIR the action or SKIP it."""
         if action.is_join:
             return Check(Verdict.ACCEPT)
+        given = _given_literal(action, self.request)
+        if given is not None and (given.verdict is Verdict.ABSORB or self.allow_skip):
+            return given
         if action.tool in CONTACT_LOOKUPS and action.args and not mentioned(action.args[0], self.request):
             return Check(Verdict.STOP, f"action {action.id} looks up {action.args[0]!r}, who the request never names")
         wanted, people = self._people.phone_lookup(action)

@@ -13,7 +13,7 @@ import dataclasses
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
@@ -26,7 +26,7 @@ from pocketagent.data.example import Example
 from pocketagent.errors import PlanParseError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
 from pocketagent.plan.grammar import build_grammar, continuation_grammar, grammar_for_request
-from pocketagent.plan.language import END_OF_PLAN, JOIN, Action, Plan
+from pocketagent.plan.language import END_OF_PLAN, JOIN, Action, Plan, replace_references
 from pocketagent.plan.stream import StreamingPlanParser
 from pocketagent.toolrag.base import AllToolsSelector, Selection, ToolSelector
 from pocketagent.tools.registry import ToolRegistry
@@ -242,10 +242,18 @@ class Planner:
         error: str | None = None
         skipped: Check | None = None  # an unwanted action: the model must write another in its place
 
+        absorbed = _Absorbed()
+
         def admit(action: Action) -> bool:
             """Guard one completed action; dispatch it when accepted. False: the plan ends here."""
             nonlocal stopped, error, first_action_s, repaired, skipped
+            written = action.id
+            action = absorbed.translate(action)
             check = guard.check(action)
+            if check.verdict is Verdict.ABSORB:
+                absorbed.literals[written] = check.literal
+                repaired = True  # the plan is what was dispatched, not the model's text
+                return True
             if check.verdict is Verdict.SKIP:
                 skipped = check
                 return False
@@ -286,6 +294,7 @@ class Planner:
         continued = False
         forced = skips = 0
         while error is None and stopped is None:
+            absorbed.literals.clear()  # what comes next is numbered as dispatched (prefilled)
             if skipped is not None:
                 # An action the request does not want (a phone lookup of someone nobody texts):
                 # the model writes what comes in its place (another tool, or the end of the plan).
@@ -461,6 +470,29 @@ class Planner:
                 break
             context = failure_context(ready.text, f"the plan is not valid: {ready.error}", "")
         return dataclasses.replace(ready, stats=dataclasses.replace(ready.stats, plan_s=spent))
+
+
+@dataclass
+class _Absorbed:
+    """The lookups of given addresses and numbers the guard absorbed in one generation: the model
+    numbers its later actions counting them, the dispatched plan does not, and their uses take
+    the given value (`get_email_address("ana@x.com")` then `["$1"]` is `["ana@x.com"]`)."""
+
+    literals: dict[int, str] = field(default_factory=dict)  # the model's action id -> the value
+
+    def translate(self, action: Action) -> Action:
+        """`action` numbered as dispatched, with the absorbed lookups' values in place of their `$N`."""
+        if not self.literals:
+            return action
+
+        def dispatched(n: int) -> int:
+            return n - sum(1 for absorbed in self.literals if absorbed < n)
+
+        def value(n: int) -> str:
+            return self.literals[n] if n in self.literals else f"${dispatched(n)}"
+
+        args = tuple(replace_references(arg, value) for arg in action.args)
+        return dataclasses.replace(action, id=dispatched(action.id), args=args)
 
 
 def failure_context(plan_text: str, problem: str, observations: str) -> str:

@@ -17,6 +17,7 @@ import ast
 import json
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Union
@@ -50,6 +51,17 @@ def references_in(value: Value) -> list[int]:
     if isinstance(value, list):
         return [ref for item in value for ref in references_in(item)]
     return []
+
+
+def replace_references(value: Value, replacement: Callable[[int], str]) -> Value:
+    """`value` with each `$N` inside it (in a string, or a list's strings) replaced by `replacement(N)`."""
+
+    def replaced(item: str) -> str:
+        return REFERENCE.sub(lambda m: replacement(int(m.group(1) or m.group(2))), item)
+
+    if isinstance(value, list):
+        return [replaced(item) if isinstance(item, str) else item for item in value]
+    return replaced(value) if isinstance(value, str) else value
 
 
 def whole_reference(value: object) -> int | None:

@@ -30,7 +30,6 @@ import icalendar
 
 from pocketagent.atomic import atomic_write_bytes, locked, remove_stale_temp_files
 from pocketagent.backends.dates import DateRules, event_end, parse_optional_tool_datetime, parse_tool_datetime
-from pocketagent.backends.local.contacts import looks_like_email
 from pocketagent.backends.local.matching import (
     Candidate,
     match_names,
@@ -39,7 +38,7 @@ from pocketagent.backends.local.matching import (
     utf8_for_rewrite,
 )
 from pocketagent.errors import ToolError, UserFileError
-from pocketagent.text import normalize_name
+from pocketagent.text import looks_like_email, normalize_name
 from pocketagent.tools.protocols import CalendarApp, RemindersApp
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ calendars.
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from pocketagent.backends.local.vcard import (
 )
 from pocketagent.errors import ToolError
 from pocketagent.phones import DEFAULT_PHONE_REGION, looks_like_phone_number, phone_key
+from pocketagent.text import looks_like_email
 from pocketagent.tools.protocols import ContactsApp
 
 # ---------------------------------------------------------------------------------------
@@ -45,13 +45,6 @@ from pocketagent.tools.protocols import ContactsApp
 
 class ContactFieldMissingError(ToolError):
     """The contact exists but has no email address / phone number."""
-
-
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-
-
-def looks_like_email(text: str) -> bool:
-    return bool(_EMAIL.match(text.strip()))
 
 
 def _pref_rank(prop: VCardProperty) -> int:
