@@ -20,6 +20,9 @@ reaches the executor:
 - who a text goes to, as the request names them, and recipients by the right kind of lookup
   (`REPAIR`, or `SKIP` for a phone lookup of someone nobody texts; see `agent.said_people`); a
   bare name among a message's recipients gets its lookup first (`SKIP` with the actions to insert).
+- a lookup of an address or a number the request gives (`get_email_address("ana@x.com")`) is
+  `ABSORB`ed: it never runs and its uses take the value as the request writes it (the plan
+  language writes a given address where it goes); a file looked up by an address is skipped.
 """
 
 from __future__ import annotations
