@@ -87,7 +87,10 @@ _THIS_EMAIL = re.compile(
     r"|\bthe\s+(?:e-?mail|message|mail)\s+(?:I'?m|I am)\s+(?:reading|looking at|viewing|on)\b",
     re.IGNORECASE,
 )
-_REPLYING = re.compile(r"\b(?:reply|replying|respond|answer|write back|get back to)\b", re.IGNORECASE)
+# "answer" as a verb: "this needs an answer by Friday" forwards the email, it does not reply to it.
+_REPLYING = re.compile(
+    r"\b(?:reply|replying|respond|(?<!\ban )(?<!\bthe )(?<!\bno )answer|write back|get back to)\b", re.IGNORECASE
+)
 
 
 def said_calendar(request: str) -> str | None:
