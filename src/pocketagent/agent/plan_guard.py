@@ -247,7 +247,7 @@ class PlanGuard:
         self._people = SaidPeople(self.request)
 
     def check(self, action: Action) -> Check:
-        """ACCEPT the action, STOP the plan before it, REJECT the plan, REPAIR the action or SKIP it."""
+        """ACCEPT the action, STOP the plan before it, REJECT the plan, REPAIR, SKIP or ABSORB the action."""
         if action.is_join:
             return Check(Verdict.ACCEPT)
         given = _given_literal(action, self.request)
