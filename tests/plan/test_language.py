@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from pocketagent.errors import PlanParseError
 from pocketagent.plan import Action, Plan, execution_levels, parse_plan, plan_graph, references_in
-from pocketagent.plan.language import whole_reference
+from pocketagent.plan.language import replace_references, whole_reference
 
 HANDWRITTEN = Path(__file__).resolve().parents[2] / "data" / "handwritten-dev.jsonl"  # eval only, never trained on
 
@@ -201,3 +201,20 @@ def test_a_value_that_is_only_a_reference_names_its_action(n: int, form: str, sp
 @pytest.mark.parametrize("value", ["$1 and $2", "see $3", "$", "", "3", 3, None, ["$1"]])
 def test_anything_else_is_not_a_whole_reference(value: object) -> None:
     assert whole_reference(value) is None
+
+
+_TEXT_WITH_REFS = st.lists(
+    st.one_of(st.integers(1, 30).map(lambda n: f"${n}"), st.integers(1, 30).map(lambda n: f"${{{n}}}"),
+              st.text(alphabet="ab $,{}", max_size=5)),
+    max_size=6,
+).map("".join)
+
+
+@given(st.one_of(_TEXT_WITH_REFS, st.lists(st.one_of(_TEXT_WITH_REFS, st.integers()), max_size=4)), st.integers(0, 5))
+def test_replace_references_shifts_every_reference_and_nothing_else(value, shift: int) -> None:
+    shifted = replace_references(value, lambda n: f"${n + shift}")
+    assert references_in(shifted) == [n + shift for n in references_in(value)]
+    # Replacing each reference by a text without "$" leaves no reference behind.
+    assert references_in(replace_references(value, lambda n: "x")) == []
+    if isinstance(value, list):
+        assert [item for item in shifted if not isinstance(item, str)] == [i for i in value if not isinstance(i, str)]
