@@ -29,9 +29,11 @@ class CannedPlanFn:
     def __init__(self, plans: dict[str, str]):
         self.plans = plans
         self.nows: list[datetime | None] = []
+        self.queries: list[str] = []
 
     def __call__(self, query: str, now: datetime | None) -> PlanOutcome:
         self.nows.append(now)
+        self.queries.append(query)
         text = self.plans[query]
         return PlanOutcome(text=text, plan=parse_plan(text), error=None, latency_s=0.25, prompt_tokens=321)
 
@@ -156,6 +158,16 @@ def test_eval_limit(data):
     assert result.exit_code == 0, result.output
     assert stdout_lines(result)[-1].startswith("1 items | success 100.0%")
     assert factory.overrides == [{}]
+
+
+def test_eval_skip_and_limit_evaluate_a_slice(data):
+    factory = Factory({"show me machu picchu": MAP_PLAN, "drive to machu picchu": DIRECTIONS_PLAN})
+    result = run(make_app(factory), "eval", data, "--skip", "1", "--limit", "1", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(stdout_lines(result)[-1])["n"] == 1
+    assert factory.made.queries == ["drive to machu picchu"]  # the second item only
+    refused = run(make_app(factory), "eval", data, "--skip", "-1")
+    assert refused.exit_code == 2 and "--skip" in refused.output  # typer's range check
 
 
 def test_eval_now_is_the_today_of_items_without_their_own(data, tmp_path):

@@ -102,6 +102,9 @@ def register(app: typer.Typer, make_plan_fn: MakePlanFn) -> None:
         data: Annotated[Path | None, typer.Argument(help="eval items (JSONL or TinyAgent JSON)")] = None,
         report: Annotated[Path | None, typer.Option("--report", help="write the full report JSON here")] = None,
         limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N items")] = None,
+        skip: Annotated[
+            int, typer.Option("--skip", min=0, help="leave out the first N items (with --limit: a slice, e.g. items 401-600)")
+        ] = 0,
         compare: Annotated[
             tuple[Path, Path] | None,
             typer.Option("--compare", help="print two reports side by side (A.json B.json) instead of evaluating"),
@@ -143,7 +146,7 @@ def register(app: typer.Typer, make_plan_fn: MakePlanFn) -> None:
         if data is None:
             raise CommandLineError("missing DATA: the eval items file (or use --compare A.json B.json)")
         _check_report_path(report)
-        items = load_items(data)[:limit]
+        items = load_items(data)[skip:][:limit]
         if now is not None:
             try:
                 default_now = parse_now(now)
