@@ -22,6 +22,7 @@ from pocketagent.agent.compact_prompt import compact_messages
 from pocketagent.agent.events import ActionPlanned, Event, PlanReady, PlanStats, PlanToken
 from pocketagent.agent.plan_guard import Check, PlanGuard, Verdict, dated_tools, unplaced_day
 from pocketagent.agent.prompts import DEFAULT_EXAMPLES, planner_messages, select_examples
+from pocketagent.agent.unused_results import Unused, unused_result
 from pocketagent.data.example import Example
 from pocketagent.errors import PlanParseError
 from pocketagent.llm.base import CancelToken, Chunk, GenerationOptions, LLMBackend, Message, Usage
@@ -320,9 +321,18 @@ class Planner:
                 if not finished or forced >= _MAX_CONTINUATIONS:
                     break
                 continuation = self._continuation(query, options, accepted, selection)
-                if continuation is None:
-                    break
                 forced += 1
+                if continuation is None:
+                    # Or a result nothing uses: the model dropped the action that takes it.
+                    unused = unused_result(query, accepted) if options.grammar is not None else None
+                    if unused is None:
+                        break
+                    count = len(accepted)
+                    usage = _plus(usage, await self._take_unused(messages, options, accepted, selection, unused, admit))
+                    continued = True
+                    if len(accepted) == count and skipped is None:
+                        break  # nothing added: do not ask again
+                    continue
             resumed = StreamingPlanParser()
             resumed.feed(continuation.prefill)  # the actions so far: already admitted
             count = len(accepted)
@@ -436,6 +446,42 @@ class Planner:
             return None
         tools = [name for name in dated_tools(self.registry) if name in selection.tools]
         return _going_on(options, accepted, tools)
+
+    async def _take_unused(
+        self,
+        messages: list[Message],
+        options: GenerationOptions,
+        accepted: list[Action],
+        selection: Selection,
+        unused: Unused,
+        admit: Callable[[Action], bool],
+    ) -> Usage:
+        """Make the model write the action that takes `unused`'s result, and admit it when it does.
+
+        The model writes it right after the action it takes from (the plan so far is prefilled up
+        to there), where a small model still knows what the result is for: at the end of a long
+        plan it writes some other message. The action is numbered after the plan's last one; its
+        references all point at earlier actions, which keep their numbers.
+        """
+        upto = next(index for index, action in enumerate(accepted) if action.id == unused.action.id) + 1
+        tools = [name for name in unused.tools if name in selection.tools]
+        continuation = _going_on(options, accepted[:upto], tools)
+        if continuation is None:
+            return Usage()
+        parser = StreamingPlanParser()
+        parser.feed(continuation.prefill)
+        written: list[Action] = []
+
+        def one(action: Action) -> bool:
+            written.append(action)
+            return False  # one action: stop generating
+
+        usage, _ = await self._pump(messages, continuation, parser, one, lambda: bool(written), lambda event: None)
+        if written:
+            taking = dataclasses.replace(written[0], id=len(accepted) + 1)
+            if unused.used_by(taking):
+                admit(taking)
+        return usage
 
     def _resumption(
         self, options: GenerationOptions, accepted: list[Action], selection: Selection, skip: Check

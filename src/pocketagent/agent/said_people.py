@@ -241,6 +241,20 @@ def said_cc(request: str, known: set[str]) -> tuple[int, list[str]] | None:
     return at, runs[0][0]
 
 
+def asks_for_a_number(request: str) -> bool:
+    """Whether the request asks for a phone number itself ("what's Lars's number", "call Ana")."""
+    return _WANTS_NUMBER.search(request) is not None
+
+
+def sends_a_file(request: str) -> str | None:
+    """Where the request has an email send a file ("email Grace the offsite agenda", "reply with
+    the itinerary attached"), as written; None when it sends none ("email Ana about the budget")."""
+    for match in _SENDS_A_FILE.finditer(request):
+        if not _ABOUT.search(match.group("between") or ""):
+            return match.group(0)
+    return None
+
+
 def texted_names(request: str, known: set[str] | None = None) -> list[str] | None:
     """The people the request's text messages go to, by name; None when some text names nobody.
 
@@ -277,7 +291,7 @@ class SaidPeople:
     _says_link: bool = False
 
     def __post_init__(self) -> None:
-        self._wants_number = _WANTS_NUMBER.search(self.request) is not None
+        self._wants_number = asks_for_a_number(self.request)
         self._says_link = _SAYS_LINK.search(self.request) is not None
 
     def phone_lookup(self, action: Action) -> tuple[Action | None, str]:
@@ -335,10 +349,8 @@ class SaidPeople:
         text = action.args[_MESSAGE_TEXT[action.tool]] if len(action.args) > _MESSAGE_TEXT[action.tool] else ""
         if isinstance(text, str) and REFERENCE.search(text):
             return ""  # the message carries a result (a summary, a note): that is what it sends
-        for match in _SENDS_A_FILE.finditer(self.request):
-            if not _ABOUT.search(match.group("between") or ""):
-                return f"action {action.id} {action.tool} sends {match.group(0)!r}: the file is found first"
-        return ""
+        sent = sends_a_file(self.request)
+        return f"action {action.id} {action.tool} sends {sent!r}: the file is found first" if sent else ""
 
     def meeting_title(self, action: Action) -> tuple[Action, str]:
         """The meeting or event with a title that only names a person, a day or a calendar replaced
