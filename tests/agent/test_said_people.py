@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pocketagent.agent.plan_guard import PlanGuard, Verdict, clause_weekday
-from pocketagent.agent.said_people import said_cc, said_lists, texted_names
+from pocketagent.agent.said_names import said_cc, said_lists, said_reply_cc, texted_names
 from pocketagent.plan.language import parse_plan
 from pocketagent.tools.builtin import builtin_registry
 
@@ -311,3 +311,33 @@ def test_a_cc_after_another_message_is_not_the_emails() -> None:
         '1. get_email_address("Ana")\n2. compose_new_email(["$1"], [], "Plan", "", [])\n3. join()<END_OF_PLAN>',
     )
     assert results[1][0] is Verdict.ACCEPT
+
+
+def test_the_replys_cc_is_read_after_the_reply() -> None:
+    said = "First email Sky, keep Marcus in the loop. One more thing, reply saying count me in, keep Shirin in the loop."
+    assert said_reply_cc(said, set()) == ["Shirin"]
+    assert said_reply_cc("answer the email I'm looking at: done by Friday, keep Father Declan in the loop", set()) == [
+        "Father Declan"
+    ]
+    # A new message between the reply and the cc: the cc is that message's.
+    assert said_reply_cc("answer this: let me check. Also compose an email to Raj and cc Rowan", set()) is None
+    assert said_reply_cc("email Ana the plan, cc Bo", set()) is None  # no reply at all
+    # Lowercase names count once the plan has looked them up.
+    assert said_reply_cc("reply to this: sounds good, copy josé ortega", set()) is None
+    assert said_reply_cc("reply to this: sounds good, copy josé ortega", {"jose", "ortega"}) == ["josé ortega"]
+
+
+def test_a_reply_gets_the_people_its_cc_names() -> None:
+    results = _checks(
+        "reply saying count me in, keep Shirin in the loop",
+        '1. get_email_address("Shirin")\n2. reply_to_email([], "count me in", [])\n3. join()<END_OF_PLAN>',
+    )
+    assert results[1] == (Verdict.REPAIR, (["$1"], "count me in", []))
+    guard = PlanGuard("reply to this with the invoice attached and cc Beatriz", NOW, builtin_registry())
+    lookup, reply = parse_plan(
+        '1. open_and_get_file_path("invoice")\n2. reply_to_email([], "", ["$1"])\n3. join()<END_OF_PLAN>'
+    ).tool_actions
+    assert guard.check(lookup).verdict is Verdict.ACCEPT
+    check = guard.check(reply)
+    assert check.verdict is Verdict.SKIP and "Beatriz on cc" in check.reason
+    assert [a.render() for a in check.insert] == ['2. get_email_address("Beatriz")', '3. reply_to_email(["$2"], "", ["$1"])']

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pocketagent.agent.said_people import asks_for_a_number, sends_a_file
+from pocketagent.agent.said_names import asks_for_a_number, sends_a_file
 from pocketagent.plan.language import Action
 
 # The request asks for an email address itself (typos included: people type "emial", "emali").
