@@ -54,7 +54,11 @@ _BACK_REFERENCE = re.compile(
     r"\b(?:it|its|it's|him|her|hers|his|them|they|their|theirs|he|she|both|everyone|everybody|all of them|"
     r"the same|there|that one|this one|the summary|that summary|this summary|the summaries|the link|"
     r"that link|the file|that file|the note|that note|the event|the meeting|the invite|those|these|"
-    r"once that's done|when that's done|once done|after that|after this)\b",
+    r"once that's done|when that's done|once done|after that|after this|"
+    r"(?:the|that|this)\s+(?:tl;?dr|gist|recap|key points|highlights|takeaways|notes?)(?!\s+of\b))\b"
+    # "that" as what is sent ("email that to Ingrid", "get that by email", "text Nour that"), not
+    # the "that" that starts what a message says ("text Ana that I'm late"), nor "before that,".
+    r"|(?<!\bbefore )(?<!\bafter )(?<!\blike )(?<!\bthan )\bthat(?=\s*(?:[.,;!?]|$)|\s+(?:to|by|over|with|along|via)\b)",
     re.IGNORECASE,
 )
 _MIN_WORDS = 3

@@ -29,6 +29,12 @@ can be read off the request and the plan so far, without a model:
   gets the ones it left out, as bare names (looked up by the rule above).
 - **"The link" is the meeting's link.** "make a zoom, put it on my calendar and text them the link":
   a message that carries the calendar event showing a meeting's link carries the link itself.
+- **"The tl;dr", "that", "the note" is the result it stands for.** "summarize the lease, then text
+  the tl;dr to Astrid", "pull up the Ideas note, then make sure Wei gets that by email": a message
+  whose text only stands in for something ("the tl;dr", "that", "note") carries the latest note or
+  summary no action has used yet ("$N"), and so does an email or reply with no text and no
+  attachment when the request passes something on ("email that to", "get that by email"); a number
+  or an address the request asks for ("what's Noor's number? text it to ...") counts as well.
 """
 
 from __future__ import annotations
@@ -58,6 +64,20 @@ _NOT_A_TOPIC = frozenset(
     "fri sat sun next this week weekend morning afternoon evening noon work personal home family calendar zoom "
     "call meeting video".split()
 )
+# A message text that only stands in for a result: "the tl;dr", "that", "note", "the summary to Astrid".
+_STAND_IN = re.compile(
+    r"^\s*(?:(?:the|that|this|my|its)\s+)?(?:it|that|this|them|notes?|summary|summaries|tl;?dr|gist|recap|"
+    r"key points|what it says|contents?|number|address)(?:\s+(?:to|with|by)\s+.*)?\s*$",
+    re.IGNORECASE,
+)
+# A request that passes a result on: "email that to", "get that by email", "mail it over", "send what it says".
+_PASSES_ON = re.compile(
+    r"\b(?:e-?mail|mail|send|text|txt|sms|share|forward|get|give|reply|write back|pass)\b(?:\s+[^\s.;!?]+){0,6}?"
+    r"\s+(?:that|it|this|what it says)\b",
+    re.IGNORECASE,
+)
+# Actions whose result a message carries (a lookup only when the request asks for the number or address).
+_CONTENT_TOOLS = frozenset({"open_note", "summarize_pdf"})
 _SAYS_LINK = re.compile(r"\b(?:link|url|invite link|zoom link)s?\b", re.IGNORECASE)
 # Where each message tool carries its text.
 _MESSAGE_TEXT = {"send_sms": 1, "compose_new_email": 3, "reply_to_email": 1, "forward_email": 2}
@@ -141,6 +161,9 @@ class SaidPeople:
         if link is not None:
             changes.append(f"carries the meeting's link {link}, as the request says")
             args[text] = link
+        elif text < len(args) and (carried := self._stood_for(action, args[text])) is not None:
+            changes.append(f"carries {carried} ({self._actions[int(carried[1:])].tool}), what {args[text]!r} stands for")
+            args[text] = carried
         if not changes:
             return action, ""
         return replace(action, args=tuple(args)), "; ".join(changes)
@@ -193,6 +216,23 @@ class SaidPeople:
                 return []  # a literal address: no name to give the meeting
             names.append(str(lookup.args[0]))
         return names
+
+    def _stood_for(self, action: Action, text: object) -> str | None:
+        """`$N` of the result a message's `text` only stands in for (see the module doc); None otherwise."""
+        if not isinstance(text, str) or REFERENCE.search(text):
+            return None
+        if not text.strip():
+            attachments = action.args[-1] if action.tool in ("compose_new_email", "reply_to_email") else None
+            if attachments != [] or not _PASSES_ON.search(self.request):
+                return None
+        elif not _STAND_IN.match(text):
+            return None
+        used = {ref for done in (*self._actions.values(), action) for ref in done.dependencies}
+        asked = ("get_phone_number",) if asks_for_a_number(self.request) else ()
+        for done in reversed(list(self._actions.values())):
+            if done.id not in used and (done.tool in _CONTENT_TOOLS or done.tool in asked):
+                return f"${done.id}"
+        return None
 
     def _meeting_link(self, value: object) -> str | None:
         """`$M` of the meeting whose link the calendar event `value` ("$N") shows; None otherwise."""
