@@ -55,6 +55,26 @@ def test_a_part_that_points_back_stays_with_the_one_before() -> None:
         "Find the board deck. Then email the summary to Ana.",
         "show me SFO on the map",
     ]
+    # "the tl;dr", "the gist" and "that" as what is sent point back too.
+    for request in (
+        "Two things: pull up the Trip to Lisbon note. After that, email that to Ingrid and Ren",
+        "Give me a summary of lab results, then send +1 206 555 0111 the tl;dr by text",
+        "What's in my Q1 goals note, then text Nour & Étienne that",
+        "hey open the meeting notes note. make sure sam and leila get that by email",
+    ):
+        assert split_request(request) == [request]
+
+
+def test_a_new_summary_or_a_that_which_starts_a_message_is_a_part_of_its_own() -> None:
+    assert split_request("Open note Spanish phrases. Give me the key points of that home inspection report") == [
+        "Open note Spanish phrases.",
+        "Give me the key points of that home inspection report",
+    ]
+    assert split_request("Block off sat 3 for the debrief. Before that, create a zoom for the partner call at 10") == [
+        "Block off sat 3 for the debrief.",
+        "Before that, create a zoom for the partner call at 10",
+    ]
+    assert split_request("Show me SFO on the map. Text Ana that I'm late") == ["Show me SFO on the map.", "Text Ana that I'm late"]
 
 
 def test_openers_and_thanks_are_not_parts_of_their_own() -> None:

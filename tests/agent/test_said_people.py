@@ -341,3 +341,51 @@ def test_a_reply_gets_the_people_its_cc_names() -> None:
     check = guard.check(reply)
     assert check.verdict is Verdict.SKIP and "Beatriz on cc" in check.reason
     assert [a.render() for a in check.insert] == ['2. get_email_address("Beatriz")', '3. reply_to_email(["$2"], "", ["$1"])']
+
+
+def test_a_message_that_only_stands_in_for_a_result_carries_it() -> None:
+    summary = '1. open_and_get_file_path("lease")\n2. summarize_pdf("$1")\n3. get_phone_number("Astrid")\n'
+    results = _checks(
+        "what's the gist of my lease? Also text the tl;dr to Astrid",
+        summary + '4. send_sms(["$3"], "the tl;dr to Astrid")\n5. join()<END_OF_PLAN>',
+    )
+    assert results[3] == (Verdict.REPAIR, (["$3"], "$2"))
+    # An email with no text carries the note when the request passes something on.
+    note = '1. open_note("Trip to Lisbon", "")\n2. get_email_address("Ingrid")\n'
+    results = _checks(
+        "pull up the Trip to Lisbon note, then email that to Ingrid",
+        note + '3. compose_new_email(["$2"], [], "Trip", "", [])\n4. join()<END_OF_PLAN>',
+    )
+    assert results[2] == (Verdict.REPAIR, (["$2"], [], "Trip", "$1", []))
+    # A number the request asks for is a result too.
+    results = _checks(
+        "what's Noor's phone number? text it to 415-555-0199",
+        '1. get_phone_number("Noor")\n2. send_sms(["415-555-0199"], "it to 415-555-0199")\n3. join()<END_OF_PLAN>',
+    )
+    assert results[1] == (Verdict.REPAIR, (["415-555-0199"], "$1"))
+
+
+def test_a_message_with_its_own_text_or_nothing_left_to_carry_stays() -> None:
+    note = '1. open_note("Trip to Lisbon", "")\n2. get_email_address("Ingrid")\n'
+    for request, message in (
+        # It says something of its own.
+        ("pull up the Trip to Lisbon note and email Ingrid that I land at 6", '"Landing", "I land at 6", []'),
+        # No text and nothing passed on.
+        ("pull up the Trip to Lisbon note and email Ingrid", '"Hello", "", []'),
+    ):
+        results = _checks(request, note + f'3. compose_new_email(["$2"], [], {message})\n4. join()<END_OF_PLAN>')
+        assert results[2][0] is Verdict.ACCEPT, request
+    # No text, but a file goes with it: what it sends is the file.
+    results = _checks(
+        "pull up the Trip note, and send that budget pdf to Ingrid",
+        note + '3. open_and_get_file_path("budget")\n4. compose_new_email(["$2"], [], "Budget", "", ["$3"])\n'
+        "5. join()<END_OF_PLAN>",
+    )
+    assert results[3][0] is Verdict.ACCEPT
+    # The note already went with the first message: the second one's "that" is not it.
+    results = _checks(
+        "read me the Trip note, text it to Ana and then text Bo that",
+        '1. open_note("Trip", "")\n2. get_phone_number("Ana")\n3. send_sms(["$2"], "$1")\n'
+        '4. get_phone_number("Bo")\n5. send_sms(["$4"], "that")\n6. join()<END_OF_PLAN>',
+    )
+    assert results[4][0] is Verdict.ACCEPT
