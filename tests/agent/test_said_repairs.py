@@ -225,10 +225,16 @@ def test_a_new_email_about_the_email_at_hand_is_a_forward() -> None:
     first, second = (guard.check(a) for a in parse_plan(plan).tool_actions)
     assert second.verdict is Verdict.REPAIR and second.action is not None
     assert second.action.tool == "forward_email" and second.action.args == (["$1"], [], "see thread below", [])
-    # "needs an answer" is what the forward says, not a reply.
-    guard = PlanGuard("send Nadia a copy of this email, this needs an answer by Friday", NOW, builtin_registry())
-    checks = [guard.check(a) for a in parse_plan(plan).tool_actions]
-    assert checks[1].action is not None and checks[1].action.tool == "forward_email"
+    # "needs an answer" is what the forward says, not a reply; the email "I have open", typed fast too.
+    for request in (
+        "send Nadia a copy of this email, this needs an answer by Friday",
+        "Send the email I have open to Nadia",
+        "send email I have open to Nadia",
+        "forwrad the emal I'm reading to Nadia",
+    ):
+        guard = PlanGuard(request, NOW, builtin_registry())
+        checks = [guard.check(a) for a in parse_plan(plan).tool_actions]
+        assert checks[1].action is not None and checks[1].action.tool == "forward_email", request
     # Replying, or no email at hand: a new email stays a new email.
     for other in (
         "reply to this email and send the deck to Nadia",

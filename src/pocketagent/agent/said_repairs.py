@@ -83,8 +83,9 @@ _CALENDAR = re.compile(
 )
 _NOT_A_CALENDAR = frozenset({"own", "main", "default", "usual", "whole", "entire", "regular", "normal", "google", "ical"})
 _THIS_EMAIL = re.compile(
-    r"\b(?:this|that|the current|the open|the selected)\s+(?:e-?mail|message|thread|mail)\b"
-    r"|\bthe\s+(?:e-?mail|message|mail)\s+(?:I'?m|I am)\s+(?:reading|looking at|viewing|on)\b",
+    r"\b(?:this|that|the current|the open|the selected)\s+(?:e-?m(?:ail|ial|al)|message|thread|mail)\b"
+    r"|\b(?:the\s+)?(?:e-?m(?:ail|ial|al)|message|mail)\s+(?:(?:I'?m|I am)\s+(?:reading|looking at|viewing|on)|"
+    r"I\s+(?:have|'ve got|got)\s+open|I\s+(?:just\s+)?(?:got|received|opened))\b",
     re.IGNORECASE,
 )
 # "answer" as a verb: "this needs an answer by Friday" forwards the email, it does not reply to it.
