@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from pocketagent.agent.said_repairs import cc_spans
+from pocketagent.agent.said_repairs import REPLYING, cc_spans
 from pocketagent.text import normalize_name
 
 # Words after "text" that are a clause's recipients only by reference: the model's set stands.
@@ -48,7 +48,6 @@ _SENDS_A_FILE = re.compile(
 # Between "email" and the file: words that make the file what the email is about, not what it sends.
 _ABOUT = re.compile(r"\b(?:that|saying|asking|ask|about|if|whether|to|re|regarding|on)\b", re.IGNORECASE)
 
-_REPLY_VERB = re.compile(r"\b(?:reply|replying|respond|answer|write back|get back to)\b", re.IGNORECASE)
 # Between a reply and a cc: a new message the cc belongs to ("the email" the reply answers is none).
 _NEW_MESSAGE = re.compile(r"\b(?:e-?mail|mail|forward|fwd|text|txt|sms|invite|compose|send|write to)\b", re.IGNORECASE)
 _THE_EMAIL = re.compile(r"\b(?:the|this|that|my)\s+(?:e-?mail|mail|message)\b", re.IGNORECASE)
@@ -193,7 +192,7 @@ def said_reply_cc(request: str, known: set[str]) -> list[str] | None:
     found: list[list[str]] = []
     for span in cc_spans(request):
         at = request.find(span)
-        replies = list(_REPLY_VERB.finditer(request, 0, max(at, 0)))
+        replies = list(REPLYING.finditer(request, 0, max(at, 0)))
         if at < 0 or not replies:
             continue
         between = _THE_EMAIL.sub(" ", request[replies[-1].end() : at])

@@ -89,7 +89,7 @@ _THIS_EMAIL = re.compile(
     re.IGNORECASE,
 )
 # "answer" as a verb: "this needs an answer by Friday" forwards the email, it does not reply to it.
-_REPLYING = re.compile(
+REPLYING = re.compile(
     r"\b(?:reply|replying|respond|(?<!\ban )(?<!\bthe )(?<!\bno )answer|write back|get back to)\b", re.IGNORECASE
 )
 
@@ -266,7 +266,7 @@ class SaidRepairs:
         self._video = _VIDEO_MEETING.search(self.request) is not None
         self._cc = [set(normalize_name(span).split()) | set(span.lower().split()) for span in cc_spans(self.request)]
         self._calendar = said_calendar(self.request)
-        self._forwards = _THIS_EMAIL.search(self.request) is not None and not _REPLYING.search(self.request)
+        self._forwards = _THIS_EMAIL.search(self.request) is not None and not REPLYING.search(self.request)
 
     def repair(self, action: Action) -> tuple[Action, str]:
         """The action with stated facts put right, and what changed ("" when nothing did).
