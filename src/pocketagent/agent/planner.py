@@ -327,13 +327,13 @@ class Planner:
                     unused = unused_result(query, accepted) if options.grammar is not None else None
                     if unused is None:
                         break
-                    count, before = len(accepted), (error, stopped)
+                    count, standing = len(accepted), (error, stopped)
                     usage = _plus(usage, await self._take_unused(messages, options, accepted, selection, unused, admit))
                     continued = True
                     if len(accepted) == count and skipped is None:
                         # Nothing added, or an action the guard refused (an unasked recipient): it is
                         # dropped and the plan stands as it was; do not ask again.
-                        error, stopped = before
+                        error, stopped = standing
                         break
                     continue
             resumed = StreamingPlanParser()
