@@ -33,8 +33,8 @@ can be read off the request and the plan so far, without a model:
   the tl;dr to Astrid", "pull up the Ideas note, then make sure Wei gets that by email": a message
   whose text only stands in for something ("the tl;dr", "that", "note") carries the latest note or
   summary no action has used yet ("$N"), and so does an email or reply with no text and no
-  attachment when the request passes something on ("email that to", "get that by email"); a number
-  or an address the request asks for ("what's Noor's number? text it to ...") counts as well.
+  attachment when the request passes something on ("email that to", "get that by email"); a phone
+  number the request asks for ("what's Noor's number? text it to ...") counts as well.
 """
 
 from __future__ import annotations
