@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 
 from pocketagent.agent.said_names import asks_for_a_number, sends_a_file
+from pocketagent.agent.said_repairs import REPLYING
 from pocketagent.plan.language import Action
 
 # The request asks for an email address itself (typos included: people type "emial", "emali").
@@ -66,7 +67,7 @@ _TAKERS: dict[str, tuple[str, ...]] = {
 # Takers only some requests ask for: a reply, a forward, an invite, a meeting (a new email or a
 # text is what the others are).
 _ASKED: dict[str, re.Pattern[str]] = {
-    "reply_to_email": re.compile(r"\b(?:reply|replying|respond|answer|write back|get back to)\b", re.IGNORECASE),
+    "reply_to_email": REPLYING,
     "forward_email": re.compile(r"\b(?:forward|fwd|pass\s+(?:this|it|that)|this (?:e-?mail|message)|copy of)\b", re.IGNORECASE),
     "create_calendar_event": re.compile(r"\b(?:invite|invites|calendar|event|schedule|book|meeting)\b", re.IGNORECASE),
     "get_zoom_meeting_link": re.compile(r"\b(?:zoom|video|meeting link)\b", re.IGNORECASE),
