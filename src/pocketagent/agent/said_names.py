@@ -177,12 +177,17 @@ def said_cc(request: str, known: set[str]) -> tuple[int, list[str]] | None:
     spans = cc_spans(request)
     if len(spans) != 1 or (at := request.find(spans[0])) < 0:
         return None
-    runs = _people_runs(spans[0], known)
-    if not runs or runs[0][2] != 0:
-        return None  # the span does not start with people ("copy of this email")
-    if any(normalize_name(member) in TITLES for member in runs[0][0]):
-        return None  # "cc Dr. Adeyemi." cut at the title's full stop
-    return at, runs[0][0]
+    people = _cc_people(spans[0], known)
+    return None if people is None else (at, people)
+
+
+def _cc_people(span: str, known: set[str]) -> list[str] | None:
+    """The people a cc span starts with; None when it does not start with people ("copy of this
+    email") or is cut at a title's full stop ("cc Dr. Adeyemi.")."""
+    runs = _people_runs(span, known)
+    if not runs or runs[0][2] != 0 or any(normalize_name(member) in TITLES for member in runs[0][0]):
+        return None
+    return runs[0][0]
 
 
 def said_reply_cc(request: str, known: set[str]) -> list[str] | None:
@@ -198,10 +203,8 @@ def said_reply_cc(request: str, known: set[str]) -> list[str] | None:
         between = _THE_EMAIL.sub(" ", request[replies[-1].end() : at])
         if _NEW_MESSAGE.search(between):
             continue  # "reply ..., and email Bo, cc Cy": the cc is the new email's
-        runs = _people_runs(span, known)
-        if not runs or runs[0][2] != 0 or any(normalize_name(member) in TITLES for member in runs[0][0]):
-            continue  # the span does not start with people, or is cut at a title's full stop
-        found.append(runs[0][0])
+        if (people := _cc_people(span, known)) is not None:
+            found.append(people)
     return found[0] if len(found) == 1 else None
 
 

@@ -114,10 +114,16 @@ class SaidPeople:
     _actions: dict[int, Action] = field(default_factory=dict)  # every accepted action, by id
     _wants_number: bool = False
     _says_link: bool = False
+    _passes_on: bool = False
 
     def __post_init__(self) -> None:
         self._wants_number = asks_for_a_number(self.request)
         self._says_link = _SAYS_LINK.search(self.request) is not None
+        self._passes_on = _PASSES_ON.search(self.request) is not None
+
+    def _known_words(self) -> set[str]:
+        """The folded words of the names the plan looked up (lowercase names count once known)."""
+        return {word for lookup in self._lookups.values() for word in normalize_name(str(lookup.args[0])).split()}
 
     def phone_lookup(self, action: Action) -> tuple[Action | None, str]:
         """A `get_phone_number` as the request's texts want it: (the action, "") when fine, (the
@@ -125,7 +131,7 @@ class SaidPeople:
         it is not wanted at all."""
         if action.tool != "get_phone_number" or not action.args or self._wants_number:
             return action, ""
-        known = {word for lookup in self._lookups.values() for word in normalize_name(str(lookup.args[0])).split()}
+        known = self._known_words()
         known |= set(normalize_name(str(action.args[0])).split())
         names = texted_names(self.request, known)
         if names is None or _among(str(action.args[0]), names):
@@ -223,12 +229,12 @@ class SaidPeople:
             return None
         if not text.strip():
             attachments = action.args[-1] if action.tool in ("compose_new_email", "reply_to_email") else None
-            if attachments != [] or not _PASSES_ON.search(self.request):
+            if attachments != [] or not self._passes_on:
                 return None
         elif not _STAND_IN.match(text):
             return None
         used = {ref for done in (*self._actions.values(), action) for ref in done.dependencies}
-        asked = ("get_phone_number",) if asks_for_a_number(self.request) else ()
+        asked = ("get_phone_number",) if self._wants_number else ()
         for done in reversed(list(self._actions.values())):
             if done.id not in used and (done.tool in _CONTENT_TOOLS or done.tool in asked):
                 return f"${done.id}"
@@ -296,7 +302,7 @@ class SaidPeople:
         positions = _PEOPLE_LISTS.get(action.tool)
         if positions is None:
             return action, ""
-        known = {word for lookup in self._lookups.values() for word in normalize_name(str(lookup.args[0])).split()}
+        known = self._known_words()
         lists = said_lists(self.request, known)
         if not lists:
             return action, ""
@@ -347,7 +353,7 @@ class SaidPeople:
         recipients, cc = action.args[0], action.args[1]
         if not isinstance(recipients, list) or not isinstance(cc, list) or not recipients:
             return action, ""
-        known = {word for lookup in self._lookups.values() for word in normalize_name(str(lookup.args[0])).split()}
+        known = self._known_words()
         said = said_cc(self.request, known)
         names = [self._name_of(item) for item in (*recipients, *cc)]
         if said is None or any(name is None for name in names):
@@ -371,7 +377,7 @@ class SaidPeople:
         cc = action.args[0] if action.args else None
         if not isinstance(cc, list):
             return action, ""
-        known = {word for lookup in self._lookups.values() for word in normalize_name(str(lookup.args[0])).split()}
+        known = self._known_words()
         people = said_reply_cc(self.request, known)
         names = [self._name_of(item) for item in cc]
         if people is None or any(name is None for name in names):
