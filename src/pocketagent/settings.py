@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         description="plan a request of several sentences or clauses (\"... . Also ...\", \"; \", \" + \") part by "
         "part, each in a short generation, and join the plans",
     )
+    replan_dropped: bool = Field(
+        True,
+        description="plan again on its own a clause of the request that no action carries out (\"... and write to "
+        "Maria asking to move our 1:1\") and add its actions",
+    )
     tool_timeout_s: float = Field(30.0, gt=0)
     max_replans: int = Field(1, ge=0, le=5)
 

@@ -157,6 +157,6 @@ def test_a_failing_part_fails_the_plan_and_a_replan_plans_the_request_whole() ->
 
 def test_plan_by_parts_off_plans_the_request_whole() -> None:
     backend = ScriptedLLM('1. open_note("Kitchen", "")\n2. join()<END_OF_PLAN>')
-    config = PlannerConfig(prompt_style="compact", grammar=False, plan_by_parts=False)
+    config = PlannerConfig(prompt_style="compact", grammar=False, plan_by_parts=False, replan_dropped=False)
     Planner(backend, builtin_registry(), config).plan("Show me SFO on the map. Also open the Kitchen note", NOW)
     assert backend.requests == ["Show me SFO on the map. Also open the Kitchen note"]

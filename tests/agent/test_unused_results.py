@@ -78,7 +78,9 @@ def test_the_planner_makes_the_model_write_the_email_that_sends_the_file() -> No
 def test_an_action_that_does_not_take_the_result_is_dropped_and_the_plan_stands() -> None:
     other = 'compose_new_email(["$1", "$2"], [], "Offsite", "see you there", [])\n8. join()<END_OF_PLAN>'
     backend = ScriptedLLM([DROPPED_EMAIL, other])
-    ready = Planner(backend, builtin_registry(), PlannerConfig(prompt_style="compact")).plan(OFFSITE, MONDAY)
+    # (Not planning the email's clause again on its own, which `test_dropped_clauses` covers.)
+    config = PlannerConfig(prompt_style="compact", replan_dropped=False)
+    ready = Planner(backend, builtin_registry(), config).plan(OFFSITE, MONDAY)
     assert ready.error is None and ready.plan is not None
     assert [a.tool for a in ready.plan.tool_actions] == [a.tool for a in actions(DROPPED_EMAIL)]
     assert len(backend.options) == 2  # asked once, not again

@@ -136,6 +136,7 @@ def planner_config(settings: Settings, prompt_style: str) -> PlannerConfig:
         examples=settings.examples,
         prompt_style=prompt_style,
         plan_by_parts=settings.plan_by_parts,
+        replan_dropped=settings.replan_dropped,
     )
 
 

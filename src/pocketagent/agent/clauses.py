@@ -116,6 +116,11 @@ def _is_request(part: str) -> bool:
     return len(part.split()) >= _MIN_WORDS and _CUE.search(part) is not None
 
 
+def points_back(part: str) -> bool:
+    """Whether `part` refers to something another part says ("email it to her", "text them that")."""
+    return _BACK_REFERENCE.search(part) is not None
+
+
 def split_request(request: str) -> list[str]:
     """The parts of `request` to plan one at a time, in order (one part: plan it whole)."""
     spans: list[tuple[int, int]] = []
@@ -134,7 +139,7 @@ def split_request(request: str) -> list[str]:
             if waiting is None:
                 waiting = start
             continue
-        if merged and _BACK_REFERENCE.search(piece):
+        if merged and points_back(piece):
             merged[-1][1] = end  # with whatever came between: the text as the user wrote it
             waiting = None
             continue

@@ -5,7 +5,7 @@ Every event has a `kind` string and `to_dict()` for JSON lines / server-sent eve
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar
 
 from pocketagent.plan.language import Action, Plan
@@ -116,6 +116,16 @@ class PlanStats:
     time_to_first_action_s: float | None = None
     plan_s: float = 0.0
     tokens_per_s: float = 0.0
+
+    def plus(self, more: PlanStats) -> PlanStats:
+        """This plan's cost with `more` (another generation for the same plan) added."""
+        return replace(
+            self,
+            prompt_tokens=self.prompt_tokens + more.prompt_tokens,
+            completion_tokens=self.completion_tokens + more.completion_tokens,
+            cached_prompt_tokens=self.cached_prompt_tokens + more.cached_prompt_tokens,
+            plan_s=self.plan_s + more.plan_s,
+        )
 
 
 @dataclass(frozen=True)

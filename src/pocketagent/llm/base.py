@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal
 
 Role = Literal["system", "user", "assistant"]
@@ -48,6 +48,16 @@ class Usage:
     def tokens_per_s(self) -> float:
         gen_time = self.total_s - self.time_to_first_token_s
         return self.completion_tokens / gen_time if gen_time > 0 else 0.0
+
+    def plus(self, more: Usage) -> Usage:
+        """The cost of this generation and `more` (another of the same plan); the first token is this one's."""
+        return replace(
+            self,
+            prompt_tokens=self.prompt_tokens + more.prompt_tokens,
+            completion_tokens=self.completion_tokens + more.completion_tokens,
+            cached_prompt_tokens=self.cached_prompt_tokens + more.cached_prompt_tokens,
+            total_s=self.total_s + more.total_s,
+        )
 
 
 @dataclass(frozen=True)
