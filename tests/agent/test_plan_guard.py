@@ -156,3 +156,26 @@ def test_a_file_named_by_an_address_or_an_address_looked_up_by_a_number_is_skipp
     # Short digit runs are not phone numbers: a year or a code names a file.
     year = guard("open the 2025 report")
     assert year.check(Action(1, "open_and_get_file_path", ("2025",))).verdict is Verdict.ACCEPT
+
+
+def test_a_note_in_a_messages_attachments_becomes_what_it_says() -> None:
+    g = guard("pull up the Ideas note, then make sure Wei gets that by email")
+    assert g.check(Action(1, "open_note", ("Ideas", ""))).verdict is Verdict.ACCEPT
+    assert g.check(Action(2, "get_email_address", ("Wei",))).verdict is Verdict.ACCEPT
+    # Attachments take files: without the repair this email is rejected (an open_note result there).
+    check = g.check(Action(3, "compose_new_email", (["$2"], [], "Ideas", "", ["$1"])))
+    assert check.verdict is Verdict.REPAIR and check.action is not None
+    assert check.action.args == (["$2"], [], "Ideas", "$1", [])
+
+
+def test_a_file_in_the_attachments_or_a_message_with_its_own_text_is_left_as_written() -> None:
+    g = guard("summarize the lease and email Wei the lease pdf saying here it is")
+    for action in (
+        Action(1, "open_and_get_file_path", ("lease",)),
+        Action(2, "summarize_pdf", ("$1",)),
+        Action(3, "get_email_address", ("Wei",)),
+    ):
+        assert g.check(action).verdict is Verdict.ACCEPT
+    assert g.check(Action(4, "compose_new_email", (["$3"], [], "Lease", "here it is", ["$1"]))).verdict is Verdict.ACCEPT
+    said = g.check(Action(5, "compose_new_email", (["$3"], [], "Lease", "here it is", ["$2"])))
+    assert said.verdict is Verdict.REJECT  # its text is the user's: not replaced, and a summary is no file

@@ -79,6 +79,12 @@ _RECIPIENT_SOURCES: dict[str, frozenset[str]] = {
 }
 
 
+# Where a message's text is, by tool (its attachments are its last argument), and the tools whose
+# result is text to send rather than a file.
+_MESSAGE_TEXT_AT = {"compose_new_email": 3, "reply_to_email": 1, "forward_email": 2}
+_CONTENT_TOOLS = frozenset({"open_note", "summarize_pdf"})
+
+
 class Verdict(enum.Enum):
     ACCEPT = "accept"
     STOP = "stop"  # end the plan before this action (runaway)
@@ -276,7 +282,8 @@ class PlanGuard:
             people = "; ".join(filter(None, (people, listed)))
         moved, recipients = self._people.recipients(wanted)
         moved, titled = self._people.meeting_title(moved)
-        people = "; ".join(filter(None, (people, recipients, titled)))
+        moved, carried = self._content_attached(moved)
+        people = "; ".join(filter(None, (people, recipients, titled, carried)))
         action = moved
         key = _call_key(action)
         if key in self._seen:
@@ -314,6 +321,21 @@ class PlanGuard:
         if repaired is not None:
             return Check(Verdict.REPAIR, reason, repaired)
         return Check(Verdict.ACCEPT)
+
+    def _content_attached(self, action: Action) -> tuple[Action, str]:
+        """The message with a note or a summary it attaches moved to its empty text ("make sure Wei
+        gets the Ideas note by email" written as the note in the attachments, which take files)."""
+        if action.tool not in _MESSAGE_TEXT_AT or not action.args or not isinstance(action.args[-1], list):
+            return action, ""
+        text_at = _MESSAGE_TEXT_AT[action.tool]
+        attached = action.args[-1]
+        content = [item for item in attached if self._tools.get(whole_reference(item) or 0) in _CONTENT_TOOLS]
+        if len(content) != 1 or len(action.args) <= text_at or action.args[text_at] not in ("", content[0]):
+            return action, ""
+        args = list(action.args)
+        args[text_at] = content[0]
+        args[-1] = [item for item in attached if item not in content]
+        return replace(action, args=tuple(args)), f"{content[0]} is what the message says, not a file it attaches"
 
     def _unasked_recipient(self, action: Action) -> str:
         """Why a recipient or attachment of `action` was not asked for by the user ("" if all were)."""
