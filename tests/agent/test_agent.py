@@ -259,8 +259,9 @@ def test_recipients_and_attachments_come_from_lookups_or_the_request():
         '1. get_email_address("Ana")\n2. open_and_get_file_path("budget")\n3. open_note("Budget", "")\n'
         '4. compose_new_email(["$1", "hr@acme.example"], [], "Budget", "", ["$2"])\n'
         '5. compose_new_email(["$3"], [], "Budget", "", [])\n'
-        '6. compose_new_email(["$1"], [], "Budget", "", ["$3"])\n7. join()<END_OF_PLAN>'
+        '6. compose_new_email(["$1"], [], "Budget", "see attached", ["$3"])\n7. join()<END_OF_PLAN>'
     )
+    # (A note attached to an email with no text of its own becomes its text: test_plan_guard.)
     verdicts = [guard.check(action) for action in plan.tool_actions]
     assert [v.verdict for v in verdicts[:4]] == [Verdict.ACCEPT] * 4
     assert verdicts[4].verdict is Verdict.REJECT and "result of open_note" in verdicts[4].reason

@@ -134,3 +134,15 @@ def test_replanning_dropped_clauses_can_be_turned_off() -> None:
     ready = Planner(backend, builtin_registry(), config).plan(RUN_ON, MONDAY)
     assert ready.plan is not None and CLAUSE not in backend.requests
     assert len(ready.plan.tool_actions) == 5
+
+
+def test_of_two_actions_of_its_kind_only_the_one_that_says_the_clause_is_taken() -> None:
+    (clause,) = dropped_clauses(RUN_ON, actions(DROPPED))
+    two = actions(
+        '1. get_email_address("Giovanni")\n2. get_email_address("Tess")\n'
+        '3. compose_new_email(["$1", "$2"], [], "Our 1:1", "can we move our 1:1?", [])\n'
+        '4. open_and_get_file_path("W-2")\n5. compose_new_email(["$1"], [], "W-2", "", ["$4"])\n6. join()'
+    )
+    added = clause.carried_out(two, actions(DROPPED))
+    assert [action.tool for action in added] == ["get_email_address", "compose_new_email"]
+    assert added[-1].args[0] == ["$5", "$6"]

@@ -148,12 +148,8 @@ class Planner:
         replan (`replan_context`) plans the whole request at once, with the problem shown.
         """
         parts = split_request(query) if self.config.plan_by_parts and replan_context is None else [query]
-        held: list[PlanReady] = []  # the plan is emitted once its dropped clauses are planned
-
         def hold(event: Event) -> None:
-            if isinstance(event, PlanReady):
-                held.append(event)
-            else:
+            if not isinstance(event, PlanReady):  # emitted below, once its dropped clauses are planned
                 emit(event)
 
         if len(parts) > 1:
