@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pocketagent.plan.language import Action, render_value, replace_references
+from pocketagent.plan.language import Action, replace_references
 
 # Words that end with a full stop without ending a sentence.
 _ABBREVIATIONS = frozenset(
@@ -167,6 +167,11 @@ class PartPlans:
     _ids: dict[int, int] = field(default_factory=dict)  # this part's action id -> joined id
     _calls: dict[str, int] = field(default_factory=dict)  # rendered call -> joined id
 
+    @classmethod
+    def after(cls, actions: list[Action]) -> PartPlans:
+        """Joins more plans after `actions`, a plan numbered from 1 (its calls are not repeated)."""
+        return cls(list(actions), _calls={action.call: action.id for action in actions})
+
     def next_part(self) -> None:
         """Start numbering the next part's actions."""
         self._ids = {}
@@ -174,13 +179,12 @@ class PartPlans:
     def add(self, action: Action) -> Action | None:
         """The action as the joined plan has it, or None if an earlier part already has that call."""
         args = tuple(replace_references(arg, lambda n: f"${self._ids.get(n, 0)}") for arg in action.args)
-        key = f"{action.tool}({', '.join(render_value(a) for a in args)})"
-        earlier = self._calls.get(key)
+        joined = Action(len(self.actions) + 1, action.tool, args, action.thought)
+        earlier = self._calls.get(joined.call)
         if earlier is not None:
             self._ids[action.id] = earlier
             return None
-        joined = Action(len(self.actions) + 1, action.tool, args, action.thought)
         self._ids[action.id] = joined.id
-        self._calls[key] = joined.id
+        self._calls[joined.call] = joined.id
         self.actions.append(joined)
         return joined

@@ -25,9 +25,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from pocketagent.agent.clauses import points_back
+from pocketagent.agent.clauses import PartPlans, points_back
+from pocketagent.agent.plan_guard import CONTACT_LOOKUPS
 from pocketagent.agent.said_names import INDIRECT_WORDS
-from pocketagent.plan.language import Action, Value, render_value, replace_references, whole_reference
+from pocketagent.plan.language import Action, Value, whole_reference
 from pocketagent.text import normalize_name
 
 # Words that may come before what a clause asks for: "and also can you text ...".
@@ -143,20 +144,12 @@ class Clause:
             if at in by_id and at not in needed:
                 needed.add(at)
                 waiting.extend(by_id[at].dependencies)
-        calls = {_call(action): action.id for action in plan}
-        ids: dict[int, int] = {}
-        added: list[Action] = []
+        joined = PartPlans.after(plan)
+        joined.next_part()
         for action in planned:
-            if action.id not in needed:
-                continue
-            args = tuple(replace_references(arg, lambda n: f"${ids.get(n, 0)}") for arg in action.args)
-            moved = Action(len(plan) + len(added) + 1, action.tool, args, action.thought)
-            known = calls.get(_call(moved))
-            if known is not None:
-                ids[action.id] = known
-                continue
-            ids[action.id] = moved.id
-            added.append(moved)
+            if action.id in needed:
+                joined.add(action)
+        added = joined.actions[len(plan) :]
         return added if any(action.tool in self.tools for action in added) else []
 
 
@@ -169,17 +162,18 @@ def _clauses(request: str) -> list[tuple[str, int, int]]:
     ]
 
 
-def _call(action: Action) -> str:
-    return f"{action.tool}({', '.join(render_value(arg) for arg in action.args)})"
-
-
 def _pronoun_lookup(action: Action) -> bool:
     """A contact lookup of "him", "her", "them" or "me" (a name only the rest of the request gives)."""
     return (
-        action.tool in ("get_email_address", "get_phone_number")
+        action.tool in CONTACT_LOOKUPS
         and bool(action.args)
         and normalize_name(str(action.args[0])) in INDIRECT_WORDS
     )
+
+
+def _trimmed(clause: str) -> str:
+    """The clause without the connector that leads to the next one ("text Ana hi and")."""
+    return _TRAILING.sub("", clause).strip()
 
 
 def _words(text: str) -> set[str]:
@@ -225,8 +219,8 @@ def dropped_clauses(request: str, actions: list[Action]) -> list[Clause]:
         at = index
         while at > 0 and index - at < 2 and points_back(request[found[at][1] : found[at][2]]):
             at -= 1
-        text = _TRAILING.sub("", request[found[at][1] : end]).strip()
+        text = _trimmed(request[found[at][1] : end])
         if len(text) >= _MOST * len(request.strip()):
             continue  # most of the request: planning it alone is planning the request again
-        dropped.append(Clause(kind, text, tools, own=_TRAILING.sub("", request[start:end]).strip()))
+        dropped.append(Clause(kind, text, tools, own=_trimmed(request[start:end])))
     return dropped

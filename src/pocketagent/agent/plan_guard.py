@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from pocketagent.agent.said_people import SaidPeople
 from pocketagent.agent.said_repairs import SaidRepairs
 from pocketagent.phones import looks_like_phone_number, phone_digit_count
-from pocketagent.plan.language import Action, render_value, whole_reference
+from pocketagent.plan.language import Action, whole_reference
 from pocketagent.plan.said_days import day_phrases
 from pocketagent.text import looks_like_email, normalize_name
 from pocketagent.tools.registry import ToolRegistry
@@ -79,9 +79,7 @@ _RECIPIENT_SOURCES: dict[str, frozenset[str]] = {
 }
 
 
-# Where a message's text is, by tool (its attachments are its last argument), and the tools whose
-# result is text to send rather than a file.
-_MESSAGE_TEXT_AT = {"compose_new_email": 3, "reply_to_email": 1, "forward_email": 2}
+# Tools whose result is text to send rather than a file.
 _CONTENT_TOOLS = frozenset({"open_note", "summarize_pdf"})
 
 
@@ -109,10 +107,6 @@ class Check:
 def action_limit(request: str, ceiling: int = MAX_ACTIONS) -> int:
     """The most tool actions a plan for `request` may have."""
     return min(ceiling, len(request.split()) + EXTRA_ACTIONS)
-
-
-def _call_key(action: Action) -> str:
-    return f"{action.tool}({', '.join(render_value(a) for a in action.args)})"
 
 
 def mentioned(name: object, request: str) -> bool:
@@ -285,7 +279,7 @@ class PlanGuard:
         moved, carried = self._content_attached(moved)
         people = "; ".join(filter(None, (people, recipients, titled, carried)))
         action = moved
-        key = _call_key(action)
+        key = action.call
         if key in self._seen:
             return Check(Verdict.STOP, f"action {action.id} repeats an earlier call: {key}")
         if self._count >= action_limit(self.request, self.ceiling):
@@ -325,16 +319,20 @@ class PlanGuard:
     def _content_attached(self, action: Action) -> tuple[Action, str]:
         """The message with a note or a summary it attaches moved to its empty text ("make sure Wei
         gets the Ideas note by email" written as the note in the attachments, which take files)."""
-        if action.tool not in _MESSAGE_TEXT_AT or not action.args or not isinstance(action.args[-1], list):
+        if action.tool not in self.registry:
             return action, ""
-        text_at = _MESSAGE_TEXT_AT[action.tool]
-        attached = action.args[-1]
+        names = [param.name for param in self.registry.get(action.tool).parameters]
+        if "attachments" not in names or "context" not in names:
+            return action, ""
+        text_at, files_at = names.index("context"), names.index("attachments")
+        if len(action.args) <= max(text_at, files_at) or not isinstance(attached := action.args[files_at], list):
+            return action, ""
         content = [item for item in attached if self._tools.get(whole_reference(item) or 0) in _CONTENT_TOOLS]
-        if len(content) != 1 or len(action.args) <= text_at or action.args[text_at] not in ("", content[0]):
+        if len(content) != 1 or action.args[text_at] not in ("", content[0]):
             return action, ""
         args = list(action.args)
         args[text_at] = content[0]
-        args[-1] = [item for item in attached if item not in content]
+        args[files_at] = [item for item in attached if item not in content]
         return replace(action, args=tuple(args)), f"{content[0]} is what the message says, not a file it attaches"
 
     def _unasked_recipient(self, action: Action) -> str:

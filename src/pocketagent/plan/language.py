@@ -89,9 +89,14 @@ class Action:
     def is_join(self) -> bool:
         return self.tool == JOIN
 
+    @property
+    def call(self) -> str:
+        """The call without its number: the same text for the same call anywhere in a plan."""
+        return f"{self.tool}({', '.join(render_value(a) for a in self.args)})"
+
     def render(self) -> str:
         """Canonical one-line text of the call (without the thought line)."""
-        call = f"{self.id}. {self.tool}({', '.join(render_value(a) for a in self.args)})"
+        call = f"{self.id}. {self.call}"
         return call + END_OF_PLAN if self.is_join else call
 
 
