@@ -187,6 +187,26 @@ def test_a_recipient_the_request_puts_on_cc_moves_there() -> None:
     assert _guarded("email the offer, cc hr@lattice.dev", plan)[0][0] is Verdict.ACCEPT
 
 
+def test_nobody_is_named_twice_in_a_message_or_an_event() -> None:
+    request = "pass this email along to Ottilie, with Bram and Yusuf on cc"
+    # Seen from a warm-started adapter: everyone in both lists; the cc move then doubled Bram and Yusuf.
+    plan = (
+        '1. get_email_address("Ottilie")\n2. get_email_address("Bram")\n3. get_email_address("Yusuf")\n'
+        '4. forward_email(["$1", "$2", "$3"], ["$1", "$2", "$3"], "", [])\n5. join()<END_OF_PLAN>'
+    )
+    results = _guarded(request, plan)
+    assert results[3][0] is Verdict.REPAIR and results[3][1][:2] == (["$1"], ["$2", "$3"])
+    plan = (
+        '1. get_email_address("Ana")\n'
+        '2. create_calendar_event("Sync", "2026-12-01 10:00:00", "2026-12-01 11:00:00", "", ["$1", "$1"], "", None)\n'
+        "3. join()<END_OF_PLAN>"
+    )
+    assert _guarded("set up a sync with Ana on Dec 1 at 10", plan)[1][1][4] == ["$1"]
+    # A list with nobody twice is left as the model wrote it.
+    plan = '1. compose_new_email(["a@x.dev"], ["b@x.dev"], "Hi", "", [])\n2. join()<END_OF_PLAN>'
+    assert _guarded("email a@x.dev about it, cc b@x.dev", plan)[0][0] is Verdict.ACCEPT
+
+
 def test_a_said_time_never_moves_a_start_into_the_past() -> None:
     # NOW is 09:00; "at 8" said today would be 08:00, already gone: the model's 20:00 stays.
     plan = '1. create_reminder("Call", "2026-11-30 20:00:00", "", "", 0, False)\n2. join()<END_OF_PLAN>'

@@ -17,6 +17,9 @@ These can be read off the request without any model, by the data conventions
   other half of the day, when the model read a said hour as am for pm); an end moves with it.
 - **Who is on cc.** "with Bram and Yusuf on cc", "cc Maya", "Maëlle should be cc'd", "keep Ana in
   the loop": a recipient the request puts on cc moves to cc (one recipient always stays).
+- **Nobody twice.** A list of people (recipients, cc, invitees) names each one once, and a
+  recipient is not also on cc: `forward_email(["$1"], ["$1", "$2", "$2"], ...)` becomes
+  `forward_email(["$1"], ["$2"], ...)`.
 - **The calendar it goes on.** "put it on my Work calendar", "in the Family calendar": an event
   goes on the one calendar the request names.
 - **This email is forwarded.** "send the email I'm reading to Nadia": a new email from a request
@@ -310,6 +313,7 @@ class SaidRepairs:
                 changes.append(f"on the {self._calendar} calendar the request names")
         if action.tool in ("compose_new_email", "forward_email"):
             changes += self._cc_moves(params, args)
+        changes += _nobody_twice(params, args)
         repaired = replace(action, args=tuple(args)) if changes else action  # `action` may be forwarded
         self._actions[action.id] = repaired
         return repaired, "; ".join(changes)
@@ -414,3 +418,26 @@ class SaidRepairs:
             return []
         args[names.index("end_date")] = wanted
         return [f"ends {self._duration} minutes after it starts, as the request says"]
+
+
+_PEOPLE_LISTS = ("recipients", "cc", "invitees", "meeting_invitees")
+
+
+def _nobody_twice(params: tuple[Parameter, ...], args: list[Any]) -> list[str]:
+    """Each person once per list, and nobody on cc who is already a recipient (a small model repeats them)."""
+    names = [p.name for p in params]
+    changes: list[str] = []
+    recipients: list[Any] = []
+    for list_name in _PEOPLE_LISTS:
+        if list_name not in names or not isinstance(args[names.index(list_name)], list):
+            continue
+        index = names.index(list_name)
+        items: list[Any] = args[index]
+        taken = recipients if list_name == "cc" else []
+        kept = [item for n, item in enumerate(items) if item not in items[:n] and item not in taken]
+        if len(kept) < len(items):
+            args[index] = kept
+            changes.append(f"{list_name} names each person once")
+        if list_name == "recipients":
+            recipients = kept
+    return changes
