@@ -172,13 +172,13 @@ def test_cc_spans_name_the_people_on_cc() -> None:
     assert cc_spans("send Ana a copy of this email") == []  # a copy is not a cc
 
 
+_OTTILIE = "pass this email along to Ottilie, with Bram and Yusuf on cc"
+_OTTILIE_LOOKUPS = '1. get_email_address("Ottilie")\n2. get_email_address("Bram")\n3. get_email_address("Yusuf")\n'
+
+
 def test_a_recipient_the_request_puts_on_cc_moves_there() -> None:
-    request = "pass this email along to Ottilie, with Bram and Yusuf on cc"
-    plan = (
-        '1. get_email_address("Ottilie")\n2. get_email_address("Bram")\n3. get_email_address("Yusuf")\n'
-        '4. forward_email(["$1", "$2", "$3"], [], "", [])\n5. join()<END_OF_PLAN>'
-    )
-    results = _guarded(request, plan)
+    plan = _OTTILIE_LOOKUPS + '4. forward_email(["$1", "$2", "$3"], [], "", [])\n5. join()<END_OF_PLAN>'
+    results = _guarded(_OTTILIE, plan)
     assert results[3][0] is Verdict.REPAIR and results[3][1][:2] == (["$1"], ["$2", "$3"])
     # A literal address on cc moves too; nobody is moved when everyone would be.
     plan = '1. compose_new_email(["ravi@x.dev", "hr@lattice.dev"], [], "Offer", "", [])\n2. join()<END_OF_PLAN>'
@@ -188,13 +188,9 @@ def test_a_recipient_the_request_puts_on_cc_moves_there() -> None:
 
 
 def test_nobody_is_named_twice_in_a_message_or_an_event() -> None:
-    request = "pass this email along to Ottilie, with Bram and Yusuf on cc"
     # Seen from a warm-started adapter: everyone in both lists; the cc move then doubled Bram and Yusuf.
-    plan = (
-        '1. get_email_address("Ottilie")\n2. get_email_address("Bram")\n3. get_email_address("Yusuf")\n'
-        '4. forward_email(["$1", "$2", "$3"], ["$1", "$2", "$3"], "", [])\n5. join()<END_OF_PLAN>'
-    )
-    results = _guarded(request, plan)
+    plan = _OTTILIE_LOOKUPS + '4. forward_email(["$1", "$2", "$3"], ["$1", "$2", "$3"], "", [])\n5. join()<END_OF_PLAN>'
+    results = _guarded(_OTTILIE, plan)
     assert results[3][0] is Verdict.REPAIR and results[3][1][:2] == (["$1"], ["$2", "$3"])
     plan = (
         '1. get_email_address("Ana")\n'
