@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -249,7 +250,7 @@ class RunLog:
             conn.row_factory = sqlite3.Row
             # Checked per connection (one read, no lock): the file may have been moved away meanwhile.
             if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                self._ensure_schema(conn)
+                self._ensure_schema_patiently(conn)
             yield conn
         except sqlite3.Error as exc:
             if conn.in_transaction:
@@ -258,6 +259,23 @@ class RunLog:
             raise self._error(exc) from None
         finally:
             conn.close()
+
+    def _ensure_schema_patiently(self, conn: sqlite3.Connection) -> None:
+        # Several connections creating a new file at once: switching it to WAL needs the file to
+        # itself, and SQLite answers "locked" at once there (no busy wait, to avoid a deadlock).
+        deadline = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                self._ensure_schema(conn)
+                return
+            except sqlite3.OperationalError as exc:
+                message = str(exc)
+                if ("locked" not in message and "busy" not in message) or time.monotonic() >= deadline:
+                    raise
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                time.sleep(0.02)
 
     def _ensure_schema(self, conn: sqlite3.Connection) -> None:
         # WAL lets readers (logs, the server) run beside a writer; the mode is stored in the file.
