@@ -15,16 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import shutil
 from pathlib import Path
 
-_ACTION = re.compile(r"^\d+\. (?!join\(\))", re.MULTILINE)
+from pocketagent.finetune.card import dataset_command
+from pocketagent.plan.language import parse_plan
 
 
 def plan_size(plan: str) -> int:
     """Number of tool actions in a plan text (join() not counted)."""
-    return len(_ACTION.findall(plan))
+    return len(parse_plan(plan).tool_actions)
 
 
 def main() -> None:
@@ -52,13 +52,9 @@ def main() -> None:
         for item in mix:
             handle.write(json.dumps(item, ensure_ascii=False) + "\n")
     shutil.copyfile(args.source / "val.jsonl", args.out / "val.jsonl")
-    source_command = ""
-    card = args.source / "card.md"
-    if card.is_file():
-        found = re.search(r"Made with: `([^`]*)`", card.read_text(encoding="utf-8"))
-        source_command = f"{found.group(1)}; " if found else ""
+    source = dataset_command(args.source / "train.jsonl")
     command = (
-        f"{source_command}python scripts/warm_start_mix.py DIR OUT --skip {args.skip} "
+        f"{source + '; ' if source else ''}python scripts/warm_start_mix.py DIR OUT --skip {args.skip} "
         f"--three {args.three} --short {args.short} --seed {args.seed}"
     )
     (args.out / "card.md").write_text(

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -145,6 +146,24 @@ def test_lone_surrogates_are_stored_not_raised(tmp_path: Path, request: str, res
     assert stored.actions[0]["result"] == result  # JSON columns restore the exact text
 
 
+def _in_threads(target: Callable[[int], None], count: int) -> list[Exception]:
+    """Run target(0..count-1) in threads started together; the exceptions they raised."""
+    errors: list[Exception] = []
+
+    def guarded(n: int) -> None:
+        try:
+            target(n)
+        except Exception as exc:  # noqa: BLE001 - handed back to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def test_threads_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite"
     shared = RunLog(path)
@@ -158,11 +177,7 @@ def test_threads_writing_at_once_lose_nothing(tmp_path: Path) -> None:
             with lock:
                 ids.append(run_id)
 
-    threads = [threading.Thread(target=write, args=(t,)) for t in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert _in_threads(write, 6) == []
     runs = shared.recent(limit=0)
     assert len(ids) == len(set(ids)) == len(runs) == 90
     assert {r.request for r in runs} == {f"thread {t} run {n}" for t in range(6) for n in range(15)}
@@ -262,17 +277,9 @@ def test_many_connections_creating_a_new_history_at_once_all_write(tmp_path: Pat
     # under load as a run lost with "stayed locked for 30 s" (7 of 150 such trials before the retry).
     for trial in range(20):
         path = tmp_path / f"history-{trial}.sqlite"
-        errors: list[Exception] = []
 
-        def write(thread: int, path: Path = path, errors: list[Exception] = errors) -> None:
-            try:
-                RunLog(path).record(plain_record(f"thread {thread}"))
-            except Exception as exc:  # noqa: BLE001 - collected and asserted below
-                errors.append(exc)
+        def write(thread: int, path: Path = path) -> None:
+            RunLog(path).record(plain_record(f"thread {thread}"))
 
-        threads = [threading.Thread(target=write, args=(t,)) for t in range(12)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        errors = _in_threads(write, 12)
         assert errors == [] and len(RunLog(path).recent(limit=0)) == 12

@@ -269,8 +269,7 @@ class RunLog:
                 self._ensure_schema(conn)
                 return
             except sqlite3.OperationalError as exc:
-                message = str(exc)
-                if ("locked" not in message and "busy" not in message) or time.monotonic() >= deadline:
+                if not _is_locked(exc) or time.monotonic() >= deadline:
                     raise
                 if conn.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
@@ -297,7 +296,7 @@ class RunLog:
 
     def _error(self, exc: sqlite3.Error) -> HistoryError:
         message = str(exc)
-        if "locked" in message or "busy" in message:
+        if _is_locked(exc):
             return HistoryError(
                 f"the run history {self.path} stayed locked by another process for {self.busy_timeout_s:g} s"
             )
@@ -311,3 +310,8 @@ class RunLog:
 
 
 __all__ = ["RunLog", "RunRecord", "default_history_path", "model_label", "SCHEMA_VERSION"]
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds the file."""
+    return "locked" in str(exc) or "busy" in str(exc)

